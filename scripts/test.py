@@ -1,0 +1,104 @@
+"""The whole test suite, from nothing: ``python3 scripts/test.py``.
+
+Needs only Python >= 3.11 and pip. It finds uv (or installs it into ``.venv-bootstrap/``),
+installs the locked workspace, then runs every check CI runs, in order:
+
+  lint        ruff check + ruff format --check
+  types       mypy --strict over the packages, tests and scripts
+  codegen     the generated layer of selectel-objects is current
+  tests       pytest, the whole suite (auth, objects, django, fake server, codegen, packaging)
+  django-4.2  the Django suite again on Django 4.2 LTS (the locked env has 5.2 LTS)
+
+Extra arguments go to the main pytest run (e.g. ``-k tempurl``, ``-x``). ``--only STEP`` runs
+one step. Exit status is non-zero when any step fails; the last line counts the test results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from scripts._bootstrap import find_uv, sync, uv_env  # noqa: E402 - needs ROOT on sys.path first
+
+REPORTS = ROOT / ".tmp" / "reports"
+ENV = {**uv_env(), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def junit_counts(path: Path) -> tuple[int, int, int]:
+    """(passed, failed, skipped) from a pytest junit XML report."""
+    if not path.exists():
+        return 0, 0, 0
+    root = ET.parse(path).getroot()  # noqa: S314 - our own pytest's report
+    suites = [root] if root.tag == "testsuite" else list(root)
+    tests = failed = skipped = 0
+    for suite in suites:
+        tests += int(suite.get("tests", 0))
+        failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped += int(suite.get("skipped", 0))
+    return tests - failed - skipped, failed, skipped
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run every check of the repository.")
+    parser.add_argument("--only", help="run one step: lint, types, codegen, tests, django-4.2")
+    args, pytest_args = parser.parse_known_args(argv)
+
+    uv = find_uv()
+    ENV["PATH"] = f"{Path(uv).parent}{os.pathsep}{ENV.get('PATH', '')}"
+    os.chdir(ROOT)
+    sync(uv)
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    run = [uv, "run", "--no-sync"]
+
+    def pytest_cmd(name: str, *extra: str) -> list[str]:
+        return [*run, "pytest", f"--junitxml={REPORTS / name}.xml", *extra]
+
+    steps: list[tuple[str, list[list[str]]]] = [
+        ("lint", [[*run, "ruff", "check", "."], [*run, "ruff", "format", "--check", "."]]),
+        ("types", [[*run, "mypy", "packages", "tests", "scripts"]]),
+        ("codegen", [[*run, "python", "scripts/generate_objects.py", "--check"]]),
+        ("tests", [pytest_cmd("tests", *pytest_args)]),
+        (
+            "django-4.2",
+            [
+                [
+                    uv, "run", "--no-sync", "--with", "django>=4.2,<5",
+                    "pytest", f"--junitxml={REPORTS / 'django42'}.xml", "tests/djangostorage",
+                ]
+            ],
+        ),
+    ]
+    for stale in REPORTS.glob("*.xml"):
+        stale.unlink()
+    results: list[tuple[str, bool, float]] = []
+    for name, commands in steps:
+        if args.only and name != args.only:
+            continue
+        print(f"\n=== {name} ===", flush=True)
+        started = time.monotonic()
+        ok = all(subprocess.run(cmd, env=ENV).returncode == 0 for cmd in commands)
+        results.append((name, ok, time.monotonic() - started))
+
+    print("\n=== summary ===")
+    for name, ok, seconds in results:
+        print(f"{'ok  ' if ok else 'FAIL'} {name:<12} {seconds:7.1f} s")
+    passed = failed = skipped = 0
+    for report in REPORTS.glob("*.xml"):
+        p, f, s = junit_counts(report)
+        passed, failed, skipped = passed + p, failed + f, skipped + s
+    all_ok = all(ok for _, ok, _ in results)
+    if not all_ok and failed == 0:
+        failed = sum(1 for _, ok, _ in results if not ok)  # a failed non-pytest step counts too
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
