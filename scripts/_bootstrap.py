@@ -1,4 +1,4 @@
-"""Get from a bare Python 3.11 + pip to the project's locked environment (shared by the commands)."""
+"""From a bare Python 3.11 + pip to the project's locked environment (used by the commands)."""
 
 from __future__ import annotations
 

@@ -18,10 +18,11 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +45,7 @@ def _project(directory: str) -> dict[str, object]:
 def expected_dists() -> list[Dist]:
     """What each distribution must declare, read from its own pyproject.toml."""
     dists = []
-    for directory in sorted(os.listdir(ROOT / "packages")):
+    for directory in sorted(p.name for p in (ROOT / "packages").iterdir()):
         project = _project(directory)
         requires = [str(r) for r in project.get("dependencies", [])]  # type: ignore[attr-defined]
         for extra, reqs in dict(project.get("optional-dependencies", {})).items():  # type: ignore[call-overload]

@@ -65,7 +65,9 @@ def test_wheel_installs_alone_and_imports_only_its_own_dependencies(
     venv = tmp_path / "venv"
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": str(venv)}
     env.pop("PYTHONPATH", None)
-    subprocess.run([_uv(), "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=env)
+    subprocess.run(
+        [_uv(), "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=env
+    )
     wheel_dir = built[name][0].parent
     subprocess.run(
         [_uv(), "pip", "install", "-q", "--find-links", str(wheel_dir), str(built[name][0])],
