@@ -1,0 +1,345 @@
+"""Benchmarks of selectel-objects against raw urllib3 and python-swiftclient, in one run.
+
+    python3 -m scripts.bench [--quick]
+
+Starts the benchmark server (scripts/bench/server.py) in its own process, then measures:
+
+1. client CPU per small PUT+GET+HEAD+DELETE cycle (1 KiB objects), for raw urllib3,
+   selectel-objects on urllib3 and on requests, and python-swiftclient; ratios to raw urllib3;
+2. peak RSS of a 1 GiB upload + download (each client in a fresh process), over the same
+   process doing one tiny request (the baseline);
+3. streaming throughput of that upload and download, as a ratio to raw urllib3;
+4. listing 100 000 objects, selectel-objects vs python-swiftclient (``full_listing=True``).
+
+Client CPU is process CPU time (the server runs elsewhere), so the numbers do not depend on how
+fast the server is. Nothing here is a test: it prints numbers, it does not assert them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = os.urandom(1024)
+BLOCK = os.urandom(1 << 20)
+MiB = 1 << 20
+
+
+def start_server(objects: int) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scripts.bench.server", "--port", "0", "--objects", str(objects)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("READY"):
+        proc.kill()
+        raise SystemExit(f"benchmark server did not start: {line!r}")
+    return proc, f"http://127.0.0.1:{line.split()[1]}"
+
+
+def auth(base: str) -> tuple[str, str]:
+    import urllib3
+
+    reply = urllib3.request(
+        "GET", f"{base}/auth/v1.0", headers={"X-Auth-User": "b:b", "X-Auth-Key": "b"}
+    )
+    return reply.headers["X-Auth-Token"], reply.headers["X-Storage-Url"]
+
+
+def pattern(size: int) -> Iterator[bytes]:
+    """``size`` bytes of incompressible data without holding them in memory."""
+    while size > 0:
+        chunk = BLOCK if size >= len(BLOCK) else BLOCK[:size]
+        size -= len(chunk)
+        yield chunk
+
+
+class PatternFile:
+    """A seekable file of ``size`` pattern bytes: a large local file without the disk."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.pos = size, 0
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.size - self.pos if n < 0 else min(n, self.size - self.pos)
+        offset = self.pos % len(BLOCK)
+        out = (
+            (BLOCK[offset:] + BLOCK)[:n] if offset + n > len(BLOCK) else BLOCK[offset : offset + n]
+        )
+        while len(out) < n:
+            out += BLOCK[: n - len(out)]
+        self.pos += len(out)
+        return out
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        self.pos = pos if whence == 0 else (self.size + pos if whence == 2 else self.pos + pos)
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def __len__(self) -> int:
+        return self.size
+
+
+# --- clients under test: each returns (cycle, upload, download, list_all) callables -------------
+
+
+class Raw:
+    """Plain urllib3 with hand-written headers: the floor nobody can beat by much."""
+
+    name = "raw urllib3"
+
+    def __init__(self, base: str) -> None:
+        import urllib3
+
+        self.token, self.url = auth(base)
+        self.pool = urllib3.PoolManager(maxsize=4)
+        self.h = {"X-Auth-Token": self.token}
+
+    def cycle(self, name: str) -> None:
+        url = f"{self.url}/bench/{name}"
+        etag = hashlib.md5(SMALL).hexdigest()
+        self.pool.request("PUT", url, body=SMALL, headers=self.h | {"ETag": etag})
+        got = self.pool.request("GET", url, headers=self.h).data
+        assert got == SMALL
+        self.pool.request("HEAD", url, headers=self.h)
+        self.pool.request("DELETE", url, headers=self.h)
+
+    def upload(self, name: str, size: int) -> None:
+        r = self.pool.request(
+            "PUT",
+            f"{self.url}/bench/{name}",
+            body=pattern(size),
+            headers=self.h | {"Content-Length": str(size)},
+            chunked=False,
+        )
+        assert r.status == 201, r.status
+
+    def download(self, name: str) -> int:
+        r = self.pool.request(
+            "GET", f"{self.url}/bench/{name}", headers=self.h, preload_content=False
+        )
+        n = 0
+        for chunk in r.stream(MiB):
+            n += len(chunk)
+        r.release_conn()
+        return n
+
+
+class Swiftclient:
+    name = "python-swiftclient"
+
+    def __init__(self, base: str) -> None:
+        from swiftclient.client import Connection
+
+        token, url = auth(base)
+        self.conn = Connection(preauthurl=url, preauthtoken=token, retries=0)
+
+    def cycle(self, name: str) -> None:
+        self.conn.put_object("bench", name, SMALL, etag=hashlib.md5(SMALL).hexdigest())
+        _, got = self.conn.get_object("bench", name)
+        assert got == SMALL
+        self.conn.head_object("bench", name)
+        self.conn.delete_object("bench", name)
+
+    def upload(self, name: str, size: int) -> None:
+        self.conn.put_object("bench", name, PatternFile(size), content_length=size)
+
+    def download(self, name: str) -> int:
+        _, body = self.conn.get_object("bench", name, resp_chunk_size=MiB)
+        return sum(len(c) for c in body)
+
+    def list_all(self) -> int:
+        _, items = self.conn.get_container("listing", full_listing=True)
+        return len(items)
+
+
+class Ours:
+    def __init__(self, base: str, transport: str) -> None:
+        from selectel_auth import StaticCredential
+        from selectel_objects import ObjectStorage
+
+        self.name = f"selectel-objects ({transport})"
+        token, url = auth(base)
+        self.storage = ObjectStorage(StaticCredential(token, url), transport=transport)
+        self.c = self.storage.container("bench")
+
+    def cycle(self, name: str) -> None:
+        self.c.put_object(name, SMALL)
+        assert self.c.get_object_bytes(name) == SMALL
+        self.c.head_object(name)
+        self.c.delete_object(name)
+
+    def upload(self, name: str, size: int) -> None:
+        self.c.put_object(name, PatternFile(size), content_type="application/octet-stream")
+
+    def download(self, name: str) -> int:
+        n = 0
+        with self.c.open_object(name) as reader:
+            while chunk := reader.read(MiB):
+                n += len(chunk)
+        return n
+
+    def list_all(self) -> int:
+        return sum(1 for _ in self.storage.container("listing").list_objects())
+
+
+def make(kind: str, base: str) -> Any:
+    if kind == "raw":
+        return Raw(base)
+    if kind == "swiftclient":
+        return Swiftclient(base)
+    return Ours(base, kind)
+
+
+KINDS = ["raw", "urllib3", "requests", "swiftclient"]
+
+
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def measure_cycles(base: str, kind: str, cycles: int) -> float:
+    client = make(kind, base)
+    for i in range(20):  # warm pools, imports, caches
+        client.cycle(f"warm-{i}")
+    best = float("inf")
+    for _ in range(3):  # best of three repeats: the least disturbed by the other core's work
+        started = cpu()
+        for i in range(cycles):
+            client.cycle(f"obj-{i}")
+        best = min(best, (cpu() - started) / cycles)
+    return best
+
+
+def child_large(base: str, kind: str, size: int) -> dict[str, float]:
+    """In a fresh process: baseline RSS, then upload + download ``size`` bytes."""
+    client = make(kind, base)
+    client.cycle("baseline")
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    client.upload("large", size)
+    t1 = time.perf_counter()
+    got = client.download("large")
+    t2 = time.perf_counter()
+    assert got == size, (got, size)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "baseline_mib": baseline,
+        "peak_mib": peak,
+        "up_mbps": size / MiB / (t1 - t0),
+        "down_mbps": size / MiB / (t2 - t1),
+    }
+
+
+def child_listing(base: str, kind: str) -> dict[str, float]:
+    client = make(kind, base)
+    started, wall = cpu(), time.perf_counter()
+    count = client.list_all()
+    return {"count": count, "cpu_s": cpu() - started, "wall_s": time.perf_counter() - wall}
+
+
+def in_child(what: str, base: str, kind: str, *extra: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-m", "scripts.bench", "--child", what, base, kind, *extra],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    print(f"\n{title}")
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--clients", default=",".join(KINDS), help="comma-separated subset")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        what, base, kind, *extra = args.child
+        if what == "large":
+            print(json.dumps(child_large(base, kind, int(extra[0]))))
+        else:
+            print(json.dumps(child_listing(base, kind)))
+        return 0
+
+    cycles = 100 if args.quick else 500
+    large = (64 if args.quick else 1024) * MiB
+    objects = 20_000 if args.quick else 100_000
+    server, base = start_server(objects)
+    try:
+        kinds = [k for k in KINDS if k in args.clients.split(",")]
+        per_cycle = {kind: measure_cycles(base, kind, cycles) for kind in kinds}
+        raw = per_cycle["raw"]
+        table(
+            f"1. client CPU per small PUT+GET+HEAD+DELETE cycle ({cycles} cycles, best of 3)",
+            ["client", "µs/cycle", "× raw urllib3"],
+            [[k, f"{v * 1e6:.0f}", f"{v / raw:.2f}"] for k, v in per_cycle.items()],
+        )
+        big = {kind: in_child("large", base, kind, str(large)) for kind in kinds}
+        table(
+            f"2-3. {large // MiB} MiB upload + download, each client in a fresh process",
+            ["client", "RSS over baseline MiB", "up MB/s", "down MB/s", "up ×raw", "down ×raw"],
+            [
+                [
+                    k,
+                    f"{v['peak_mib'] - v['baseline_mib']:.1f}",
+                    f"{v['up_mbps']:.0f}",
+                    f"{v['down_mbps']:.0f}",
+                    f"{v['up_mbps'] / big['raw']['up_mbps']:.2f}",
+                    f"{v['down_mbps'] / big['raw']['down_mbps']:.2f}",
+                ]
+                for k, v in big.items()
+            ],
+        )
+        listing = {
+            kind: in_child("listing", base, kind)
+            for kind in kinds
+            if kind in ("urllib3", "swiftclient")
+        }
+        table(
+            f"4. listing {objects} objects",
+            ["client", "objects", "CPU s", "wall s"],
+            [
+                [k, f"{v['count']:.0f}", f"{v['cpu_s']:.2f}", f"{v['wall_s']:.2f}"]
+                for k, v in listing.items()
+            ],
+        )
+    finally:
+        server.terminate()
+        server.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
