@@ -277,34 +277,38 @@ def _group_leftovers(rec: ProcessRecord) -> list[int]:
     return found
 
 
-def _signal(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, sig)
+def _live_pids(rec: ProcessRecord) -> list[int]:
+    """The recorded process if it still runs, plus what is left of its process group."""
+    leader = [rec.pid] if _is_ours(rec) else []
+    return leader + [p for p in _group_leftovers(rec) if p != rec.pid]
+
+
+def _signal_all(rec: ProcessRecord, sig: signal.Signals) -> bool:
+    pids = _live_pids(rec)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+    return bool(pids)
+
+
+def _wait_gone(records: tuple[ProcessRecord, ...], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while any(_live_pids(r) for r in records):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _stop_processes(records: tuple[ProcessRecord, ...], timeout: float) -> list[str]:
     """SIGTERM each live record, SIGKILL what remains after ``timeout``; return names killed."""
     for rec in records:
-        if _is_ours(rec):
-            # Swift's servers and daemons pass SIGTERM on to their own process group.
-            _signal(rec.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not any(_is_ours(r) or _group_leftovers(r) for r in records):
-            return []
-        time.sleep(0.05)
-    killed: list[str] = []
-    for rec in records:
-        pids = ([rec.pid] if _is_ours(rec) else []) + [
-            p for p in _group_leftovers(rec) if p != rec.pid
-        ]
-        for pid in pids:
-            _signal(pid, signal.SIGKILL)
-        if pids:
-            killed.append(rec.name)
-    end = time.monotonic() + 5
-    while time.monotonic() < end and any(_is_ours(r) or _group_leftovers(r) for r in records):
-        time.sleep(0.05)
+        # Swift passes SIGTERM on to its process group itself; other services may not.
+        _signal_all(rec, signal.SIGTERM)
+    if _wait_gone(records, timeout):
+        return []
+    killed = [rec.name for rec in records if _signal_all(rec, signal.SIGKILL)]
+    _wait_gone(records, 5)
     return killed
 
 
@@ -337,8 +341,8 @@ def _spawn(name: str, argv: list[str], log: Path, cwd: Path) -> ProcessRecord:
 # --------------------------------------------------------------------------- installation
 
 
-def _run(argv: list[str], *, what: str, cwd: Path | None = None) -> str:
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, check=False)
+def _run(argv: list[str], *, what: str) -> str:
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip()[-3000:]
         raise RealSwiftError(f"{what} failed ({shlex.join(argv)}):\n{tail}")
@@ -682,8 +686,8 @@ def _check(instance: SwiftInstance) -> str | None:
         )
         if code // 100 != 2:
             return f"account HEAD answered {code}"
-    except OSError as exc:
-        return f"not answering: {exc}"
+    except (OSError, http.client.HTTPException) as exc:
+        return f"not answering: {exc!r}"
     return None
 
 
@@ -704,7 +708,10 @@ def _wait_healthy(instance: SwiftInstance, timeout: float) -> None:
         dead = [p for p in instance.processes if not _is_ours(p)]
         if dead or time.monotonic() > deadline:
             tails = "\n".join(f"--- {p.log}\n{_log_tail(p.log)}" for p in dead)
-            raise RealSwiftError(f"real Swift did not become healthy: {problem}\n{tails}".rstrip())
+            raise RealSwiftError(
+                f"real Swift did not become healthy: {problem} (logs in {instance.log_dir})\n"
+                f"{tails}".rstrip()
+            )
         time.sleep(0.1)
 
 
@@ -725,7 +732,10 @@ def _load(run_dir: Path) -> SwiftInstance | None:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RealSwiftError(f"{path} is not JSON: {exc}") from exc
-    return SwiftInstance.from_json(data)
+    try:
+        return SwiftInstance.from_json(data)
+    except RealSwiftError as exc:
+        raise RealSwiftError(f"{path}: {exc}; delete it if no real Swift runs from it") from exc
 
 
 def _save(instance: SwiftInstance) -> None:
@@ -736,11 +746,20 @@ def _save(instance: SwiftInstance) -> None:
 
 
 @contextlib.contextmanager
-def _locked(run_dir: Path) -> Iterator[None]:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with (run_dir / ".lock").open("w") as lock:
+def _flock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+def _locked(run_dir: Path) -> contextlib.AbstractContextManager[None]:
+    return _flock(run_dir / ".lock")
+
+
+def _install_lock() -> contextlib.AbstractContextManager[None]:
+    # Run dirs differ between sessions, the Swift virtualenv and dpkg do not.
+    return _flock(Path(tempfile.gettempdir()) / "realswift-install.lock")
 
 
 def _remove_data_dir(path: Path) -> None:
@@ -764,6 +783,36 @@ def _quiet(_: str) -> None:
     return None
 
 
+def _prepare(instance: SwiftInstance, python: Path) -> None:
+    """Fresh configuration, log folder, device folder and rings for ``instance``."""
+    (instance.data_dir / "sdb1").mkdir()
+    for folder in (instance.swift_dir, instance.log_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+    (instance.run_dir / "recon").mkdir(exist_ok=True)
+    confs = _configs(instance.swift_dir, instance.data_dir, instance.run_dir, instance.ports)
+    for name, text in confs.items():
+        (instance.swift_dir / name).write_text(text)
+    ring_ports = [str(instance.ports[k]) for k in ("account", "container", "object")]
+    _run(
+        [str(python), "-I", "-c", _RING_BUILDER, str(instance.swift_dir), *ring_ports],
+        what="building the rings",
+    )
+
+
+def _commands(instance: SwiftInstance, python: Path, memcached: str) -> list[tuple[str, list[str]]]:
+    """(name, argv) of every service, memcached first."""
+    mc = [memcached, "-l", LOOPBACK, "-p", str(instance.ports["memcached"]), "-U", "0"]
+    if os.geteuid() == 0:
+        mc += ["-u", "root"]  # memcached refuses to run as root without it
+    commands = [("memcached", mc)]
+    launcher = str(instance.swift_dir / "launch.py")
+    for name, module, conf in _SERVICES:
+        argv = [str(python), "-I", launcher, str(instance.swift_dir), f"swift-{name}", module]
+        commands.append((name, [*argv, str(instance.swift_dir / conf), "-v"]))
+    return commands
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -785,6 +834,10 @@ def start(
     run = _resolve(run_dir)
     with _locked(run):
         existing = _load(run)
+        ours = set(existing.ports.values()) if existing is not None else set()
+        # Checked before replacing anything, so a busy port never costs a running instance.
+        if port is not None and port not in ours and _port_in_use(port):
+            raise RealSwiftError(f"port {port} on {LOOPBACK} is already in use")
         if existing is not None:
             problem = _check(existing)
             if problem is None and port in (None, existing.ports["proxy"]):
@@ -793,37 +846,20 @@ def start(
             _teardown(existing, timeout=10)
 
         venv_dir = Path(venv).resolve() if venv is not None else DEFAULT_VENV
-        python, version = _ensure_venv(venv_dir, say)
-        memcached = _ensure_memcached(say)
-
-        if port is not None and _port_in_use(port):
-            raise RealSwiftError(f"port {port} on {LOOPBACK} is already in use")
+        with _install_lock():
+            python, version = _ensure_venv(venv_dir, say)
+            memcached = _ensure_memcached(say)
         names = ("memcached", "account", "container", "object")
         chosen = _free_ports(len(names) + (port is None))
         ports = dict(zip(names, chosen, strict=False))
         ports["proxy"] = port if port is not None else chosen[-1]
 
-        data_dir = _make_data_dir(say)
-        (data_dir / "sdb1").mkdir()
         swift_dir = run / "etc"
         log_dir = run / "log"
-        for folder in (swift_dir, log_dir):
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
-        (run / "recon").mkdir(exist_ok=True)
-        for name, text in _configs(swift_dir, data_dir, run, ports).items():
-            (swift_dir / name).write_text(text)
-        _run(
-            [str(python), "-I", "-c", _RING_BUILDER, str(swift_dir)]
-            + [str(ports[k]) for k in ("account", "container", "object")],
-            what="building the rings",
-        )
-
-        records: list[ProcessRecord] = []
         instance = SwiftInstance(
             run_dir=run,
             swift_dir=swift_dir,
-            data_dir=data_dir,
+            data_dir=_make_data_dir(say),
             log_dir=log_dir,
             venv=venv_dir,
             swift_version=version,
@@ -831,21 +867,14 @@ def start(
             processes=(),
         )
         try:
-            mc_argv = [memcached, "-l", LOOPBACK, "-p", str(ports["memcached"]), "-U", "0"]
-            if os.geteuid() == 0:
-                mc_argv += ["-u", "root"]
-            records.append(_spawn("memcached", mc_argv, log_dir / "memcached.log", run))
-            launcher = str(swift_dir / "launch.py")
-            for name, module, conf in _SERVICES:
-                argv = [str(python), "-I", launcher, str(swift_dir), f"swift-{name}", module]
-                argv += [str(swift_dir / conf), "-v"]
-                records.append(_spawn(name, argv, log_dir / f"{name}.log", run))
-                # Written after every spawn so that `stop` finds whatever did start.
-                instance = dataclasses.replace(instance, processes=tuple(records))
+            _prepare(instance, python)
+            for name, argv in _commands(instance, python, memcached):
+                record = _spawn(name, argv, log_dir / f"{name}.log", run)
+                instance = dataclasses.replace(instance, processes=(*instance.processes, record))
+                # Saved after every spawn so that `stop` finds whatever did start.
                 _save(instance)
             _wait_healthy(instance, timeout)
         except BaseException:
-            instance = dataclasses.replace(instance, processes=tuple(records))
             _teardown(instance, timeout=5)
             raise
         return instance
@@ -919,11 +948,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "start":
             began = time.monotonic()
-            started = start(
-                args.dir, port=args.port, venv=args.venv, timeout=args.timeout, say=say
-            )
+            started = start(args.dir, port=args.port, venv=args.venv, timeout=args.timeout, say=say)
             print(_describe(started))
-            print(f"  ready in {time.monotonic() - began:.1f} s; stop: python3 {sys.argv[0]} stop")
+            where = "" if args.dir is None else f" --dir {shlex.quote(str(args.dir))}"
+            took = time.monotonic() - began
+            print(f"  ready in {took:.1f} s; stop: python3 {sys.argv[0]} stop{where}")
             return 0
         if args.command == "stop":
             began = time.monotonic()
