@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -20,17 +21,20 @@ class AccessToken:
     """An immutable token with the storage URL it is valid for.
 
     ``expires_at`` is absolute wall-clock time (Unix seconds) so that a token can be shared
-    between processes; ``None`` means the server did not say.
+    between processes; ``None`` means the server did not say. ``refresh_at`` (also absolute)
+    is when holders should start asking for a new token; ``None`` means "a margin before
+    ``expires_at``". ``storage_url`` never ends with ``/``.
     """
 
     token: str = field(repr=False)
     storage_url: str | None
     expires_at: float | None = None
+    refresh_at: float | None = None
 
     def __repr__(self) -> str:
         return (
             f"AccessToken(token={_mask(self.token)!r}, storage_url={self.storage_url!r}, "
-            f"expires_at={self.expires_at!r})"
+            f"expires_at={self.expires_at!r}, refresh_at={self.refresh_at!r})"
         )
 
     def expires_in(self, now: float | None = None) -> float | None:
@@ -65,7 +69,11 @@ class HttpReply:
 
 
 class HttpSender(Protocol):
-    """Sends one auth request. Raise :class:`selectel_auth.AuthTransportError` on network failure."""
+    """Sends one auth request. Raise :class:`selectel_auth.AuthTransportError` on network failure.
+
+    The sender must not follow redirects (a redirect would carry the password elsewhere) and
+    returns every status, including 4xx and 5xx, as an :class:`HttpReply`.
+    """
 
     def __call__(
         self,
@@ -78,10 +86,19 @@ class HttpSender(Protocol):
 
 
 class TokenCache(Protocol):
-    """A store that lets several credentials (or processes) share one token."""
+    """A store that lets several credentials (or processes) share one token.
+
+    ``load``/``save``/``delete`` are each atomic; ``lock(key)`` serialises a whole
+    read-check-authenticate-write sequence between every user of the store (threads and, for
+    a shared store, processes). A store that cannot lock returns ``contextlib.nullcontext()``
+    and loses only the single-flight guarantee. ``delete(key, token)`` removes the entry only
+    if it still holds ``token`` (compared by token value).
+    """
 
     def load(self, key: str) -> AccessToken | None: ...
 
     def save(self, key: str, token: AccessToken) -> None: ...
 
     def delete(self, key: str, token: AccessToken | None = None) -> None: ...
+
+    def lock(self, key: str) -> AbstractContextManager[object]: ...

@@ -1,0 +1,1 @@
+"""Adapters for HTTP libraries selectel-auth does not depend on (import them only if installed)."""
