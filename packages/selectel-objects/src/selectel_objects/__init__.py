@@ -1,4 +1,118 @@
-"""Object storage operations for Selectel Cloud Storage (OpenStack Swift)."""
+"""Object storage operations for Selectel Cloud Storage (OpenStack Swift).
 
-__all__: list[str] = []
+Start with :class:`ObjectStorage` (an account) and :meth:`ObjectStorage.container`::
+
+    from selectel_objects import ObjectStorage
+
+    with ObjectStorage.from_env() as storage:
+        media = storage.container("media")
+        media.put_object("hello.txt", b"Hello")
+        with media.open_object("hello.txt") as reader:
+            print(reader.read())
+
+Errors are in :mod:`selectel_objects.errors` (also importable from here).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from selectel_objects._bulk import BulkDeleteResult, BulkError, ExtractArchiveResult
+from selectel_objects._client import Container, ObjectStorage
+from selectel_objects._formpost import FormPostForm
+from selectel_objects._generated.models import (
+    AccountInfo,
+    ContainerEntry,
+    ContainerInfo,
+    CopyResult,
+    ObjectEntry,
+    ObjectInfo,
+    PutResult,
+    SubdirEntry,
+)
+from selectel_objects._http import Headers, HttpRequest, HttpResponse, Timeout
+from selectel_objects._reader import ObjectReader
+from selectel_objects._retry import RetryPolicy
+from selectel_objects._transport import Transport, TransportSender, get_transport
+from selectel_objects._urllib3 import Urllib3Transport
+from selectel_objects.errors import (
+    AlreadyExistsError,
+    AuthorizationError,
+    ChecksumMismatchError,
+    ConflictError,
+    ConnectError,
+    ConnectTimeout,
+    InvalidNameError,
+    NotFoundError,
+    NotModifiedError,
+    NotRewindableError,
+    ObjectStorageError,
+    PreconditionFailedError,
+    RangeNotSatisfiableError,
+    RateLimitedError,
+    ReadError,
+    ReadTimeout,
+    ServerError,
+    TlsError,
+    TransportError,
+)
+
+if TYPE_CHECKING:
+    from selectel_objects._requests import RequestsTransport
+
+__all__ = [
+    "AccountInfo",
+    "AlreadyExistsError",
+    "AuthorizationError",
+    "BulkDeleteResult",
+    "BulkError",
+    "ChecksumMismatchError",
+    "ConflictError",
+    "ConnectError",
+    "ConnectTimeout",
+    "Container",
+    "ContainerEntry",
+    "ContainerInfo",
+    "CopyResult",
+    "ExtractArchiveResult",
+    "FormPostForm",
+    "Headers",
+    "HttpRequest",
+    "HttpResponse",
+    "InvalidNameError",
+    "NotFoundError",
+    "NotModifiedError",
+    "NotRewindableError",
+    "ObjectEntry",
+    "ObjectInfo",
+    "ObjectReader",
+    "ObjectStorage",
+    "ObjectStorageError",
+    "PreconditionFailedError",
+    "PutResult",
+    "RangeNotSatisfiableError",
+    "RateLimitedError",
+    "ReadError",
+    "ReadTimeout",
+    "RequestsTransport",
+    "RetryPolicy",
+    "ServerError",
+    "SubdirEntry",
+    "Timeout",
+    "TlsError",
+    "Transport",
+    "TransportError",
+    "TransportSender",
+    "Urllib3Transport",
+    "get_transport",
+]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # requests is an optional extra: import its transport only when someone asks for it.
+    if name == "RequestsTransport":
+        from selectel_objects._requests import RequestsTransport  # noqa: PLC0415
+
+        return RequestsTransport
+    raise AttributeError(f"module 'selectel_objects' has no attribute {name!r}")

@@ -1,0 +1,198 @@
+"""Upload bodies: framing, MD5 while streaming, progress, and rewinding for retries."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import BinaryIO, Protocol, cast
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "BodySourceError",
+    "Data",
+    "Progress",
+    "UploadBody",
+]
+
+#: Bytes handed to the socket at a time (and read from files): big enough for throughput,
+#: small enough that progress callbacks come often and memory stays flat.
+DEFAULT_CHUNK_SIZE = 256 * 1024
+
+#: ``progress(bytes_done, total)``; ``total`` is ``None`` when the size is unknown. It starts
+#: again from 0 when a retry resends the body.
+Progress = Callable[[int, int | None], None]
+
+
+class _Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+#: What an upload accepts.
+Data = bytes | bytearray | memoryview | str | BinaryIO | Iterable[bytes]
+
+
+class BodySourceError(Exception):
+    """Carries an exception raised by the caller's data (or progress callback) out through the
+    HTTP library unchanged; the client re-raises ``original``."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(str(original))
+        self.original = original
+
+
+def _seekable_size(f: _Readable) -> tuple[int, int] | None:
+    """``(position, bytes left)`` for a seekable file, else ``None``."""
+    try:
+        if not getattr(f, "seekable", lambda: False)():
+            return None
+        start = f.tell()  # type: ignore[attr-defined]
+        end = f.seek(0, io.SEEK_END)  # type: ignore[attr-defined]
+        f.seek(start)  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return None
+    return int(start), max(0, int(end) - int(start))
+
+
+class UploadBody:
+    """The data of one upload, sendable once per attempt.
+
+    bytes / str (UTF-8) / a seekable binary file can be sent again (``rewindable``); an
+    iterator or a non-seekable stream only until its first byte has gone. ``length`` is
+    ``None`` when unknown (sent chunked). ``md5`` is known up front for bytes (so Swift can
+    check it: 422 on mismatch) and after a complete attempt otherwise (``sent_md5``).
+    """
+
+    def __init__(
+        self,
+        data: Data,
+        *,
+        content_length: int | None = None,
+        progress: Progress | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> None:
+        if content_length is not None and content_length < 0:
+            raise ValueError(f"content_length must be >= 0, not {content_length}")
+        self._progress = progress
+        self._chunk_size = chunk_size
+        self.md5: str | None = None
+        self.sent_md5: str | None = None
+        self._started = False
+        self.rewindable = True
+        self._open: Callable[[], Iterator[bytes]]
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if isinstance(data, bytes | bytearray | memoryview):
+            view = memoryview(data).cast("B")
+            self._check_length(content_length, view.nbytes, "the data")
+            self.length: int | None = view.nbytes
+            self.md5 = hashlib.md5(view, usedforsecurity=False).hexdigest()
+            self._open = lambda: self._slices(view)
+        elif hasattr(data, "read"):
+            if isinstance(cast(object, data), io.TextIOBase):
+                raise TypeError("open the file in binary mode ('rb'): uploads send bytes")
+            f: _Readable = data  # type: ignore[assignment]
+            where = _seekable_size(f)
+            if where is None:
+                self.rewindable = False
+                self.length = content_length
+                once = self._reads(f, content_length)
+                self._open = lambda: once
+            else:
+                start, left = where
+                if content_length is not None and content_length > left:
+                    raise ValueError(
+                        f"content_length={content_length} but the file has {left} bytes left"
+                    )
+                self.length = left if content_length is None else content_length
+                self._open = lambda: self._file_from(f, start)
+        elif isinstance(data, Iterable):
+            if isinstance(data, Sequence):
+                items = cast("Sequence[bytes]", data)
+                self._open = lambda: iter(items)
+            else:
+                self.rewindable = False
+                once_iter = iter(data)
+                self._open = lambda: once_iter
+            self.length = content_length
+        else:
+            raise TypeError(
+                f"cannot upload {type(data).__name__}: give bytes, str, a binary file "
+                "or an iterable of bytes"
+            )
+
+    @staticmethod
+    def _check_length(given: int | None, actual: int, what: str) -> None:
+        if given is not None and given != actual:
+            raise ValueError(f"content_length={given} but {what} is {actual} bytes")
+
+    def _slices(self, view: memoryview) -> Iterator[bytes]:
+        size = self._chunk_size
+        for offset in range(0, view.nbytes, size):
+            yield view[offset : offset + size]  # type: ignore[misc]  # bytes-like is enough
+
+    def _file_from(self, f: _Readable, start: int) -> Iterator[bytes]:
+        f.seek(start)  # type: ignore[attr-defined]
+        return self._reads(f, self.length)
+
+    def _reads(self, f: _Readable, limit: int | None) -> Iterator[bytes]:
+        left = limit
+        while left is None or left > 0:
+            chunk = f.read(self._chunk_size if left is None else min(self._chunk_size, left))
+            if not chunk:
+                return
+            if left is not None:
+                left -= len(chunk)
+            yield chunk
+
+    @property
+    def replayable(self) -> bool:
+        """Whether the body can be sent (again) now."""
+        return self.rewindable or not self._started
+
+    def chunks(self) -> Iterator[bytes]:
+        """The body for one attempt. Errors of the source come out as :class:`BodySourceError`."""
+        try:
+            source = self._open()
+        except Exception as exc:
+            raise BodySourceError(exc) from exc
+        hasher = None if self.md5 else hashlib.md5(usedforsecurity=False)
+        sent = 0
+        if self._progress is not None:
+            self._call_progress(0)
+        while True:
+            try:
+                chunk: object = next(source, None)
+            except Exception as exc:
+                raise BodySourceError(exc) from exc
+            if chunk is None:
+                break
+            if not isinstance(chunk, bytes | bytearray | memoryview):
+                raise BodySourceError(
+                    TypeError(f"upload data gave {type(chunk).__name__}, expected bytes")
+                )
+            self._started = True
+            size = memoryview(chunk).nbytes
+            if self.length is not None and sent + size > self.length:
+                raise BodySourceError(
+                    ValueError(f"the data is longer than content_length={self.length}")
+                )
+            if hasher is not None:
+                hasher.update(chunk)
+            sent += size
+            if size:
+                yield chunk  # type: ignore[misc]  # bytearray/memoryview are sent alike
+            if self._progress is not None:
+                self._call_progress(sent)
+        if self.length is not None and sent != self.length:
+            raise BodySourceError(
+                ValueError(f"the data ended after {sent} of content_length={self.length} bytes")
+            )
+        self.sent_md5 = self.md5 or (hasher.hexdigest() if hasher else None)
+
+    def _call_progress(self, done: int) -> None:
+        assert self._progress is not None
+        try:
+            self._progress(done, self.length)
+        except Exception as exc:
+            raise BodySourceError(exc) from exc

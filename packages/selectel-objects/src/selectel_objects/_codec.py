@@ -1,0 +1,242 @@
+"""Pure value conversions between Python and Swift's headers, query strings and JSON.
+
+The generated layer calls these; they are lenient when reading (a malformed optional header
+becomes ``None``) and strict when writing (a value that cannot go into a header is refused).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from selectel_objects.errors import ObjectStorageError
+
+__all__ = [
+    "build_url",
+    "decode_value",
+    "encode_value",
+    "first_header",
+    "format_http_date",
+    "header_text",
+    "json_int",
+    "json_items",
+    "json_object",
+    "json_required_str",
+    "json_str",
+    "meta_from_headers",
+    "put_meta",
+    "root_url",
+    "to_bool",
+    "to_etag",
+    "to_float",
+    "to_http_date",
+    "to_int",
+    "to_iso_date",
+]
+
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+
+
+def first_header(headers: Mapping[str, str], *names: str) -> str | None:
+    """The value of the first of ``names`` present in ``headers``."""
+    for name in names:
+        value = headers.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def header_text(headers: Mapping[str, str], *names: str) -> str | None:
+    """Like :func:`first_header`, with UTF-8 carried in the value decoded."""
+    value = first_header(headers, *names)
+    return None if value is None else decode_value(value)
+
+
+def json_str(value: object) -> str | None:
+    """A JSON string value, or ``None``."""
+    return value if isinstance(value, str) else None
+
+
+def json_int(value: object) -> int | None:
+    """A JSON integer value, or ``None``."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def json_required_str(item: Mapping[str, Any], key: str) -> str:
+    """``item[key]``, which must be a string."""
+    value = item.get(key)
+    if not isinstance(value, str):
+        raise ObjectStorageError(f"Swift sent a listing item without a string {key!r}")
+    return value
+
+
+def to_int(value: str | None) -> int | None:
+    """An integer header value, or ``None`` when absent or malformed."""
+    try:
+        return None if value is None else int(value.strip())
+    except ValueError:
+        return None
+
+
+def to_float(value: str | None) -> float | None:
+    """A decimal header value (``X-Timestamp``), or ``None``."""
+    try:
+        return None if value is None else float(value.strip())
+    except ValueError:
+        return None
+
+
+def to_bool(value: str | None) -> bool:
+    """Swift's boolean header values (``True``, ``true``, ``yes``, ``1``); absent is false."""
+    return value is not None and value.strip().lower() in {"true", "yes", "1", "on"}
+
+
+def to_etag(value: str | None) -> str | None:
+    """An ETag without the quotes Swift puts around large-object ETags."""
+    return None if value is None else value.strip().strip('"')
+
+
+def to_http_date(value: str | None) -> datetime | None:
+    """An aware UTC datetime from an HTTP date header, or ``None``."""
+    if value is None:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def to_iso_date(value: object) -> datetime | None:
+    """An aware UTC datetime from a listing's ``last_modified`` (ISO 8601, no zone = UTC)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def format_http_date(value: datetime) -> str:
+    """An HTTP date (``If-Modified-Since``); a naive datetime is taken as UTC."""
+    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return format_datetime(aware.astimezone(timezone.utc), usegmt=True)
+
+
+def encode_value(value: str, what: str = "header value") -> str:
+    """A header value fit for the wire: UTF-8 bytes carried as latin-1 text, no line breaks.
+
+    HTTP libraries send header text as latin-1; Swift stores the bytes as they come. Going
+    through UTF-8 lets any Unicode metadata value round-trip (see :func:`decode_value`).
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be str, not {type(value).__name__}")
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise ValueError(f"{what} {value!r} contains a line break or NUL")
+    try:
+        return value.encode("utf-8").decode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} {value!r} is not valid Unicode") from None
+
+
+def decode_value(value: str) -> str:
+    """The text of a header value that carried UTF-8 bytes (latin-1 decoded by HTTP)."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
+def _check_meta_key(key: str) -> str:
+    if not isinstance(key, str) or not key or not set(key) <= _TOKEN_CHARS:
+        raise ValueError(
+            f"metadata key {key!r} is not a valid header name part "
+            "(use ASCII letters, digits and '-')"
+        )
+    return key
+
+
+def meta_from_headers(
+    headers: Mapping[str, str], prefix: str, exclude: Iterable[str] = ()
+) -> dict[str, str]:
+    """``{key: value}`` from the ``<prefix><key>`` headers; keys lower-case, values decoded."""
+    lower_prefix = prefix.lower()
+    skipped = {name.lower() for name in exclude}
+    result: dict[str, str] = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower.startswith(lower_prefix) and lower not in skipped:
+            result[lower[len(lower_prefix) :]] = decode_value(value)
+    return dict(sorted(result.items()))
+
+
+def put_meta(
+    out: dict[str, str],
+    prefix: str,
+    meta: Mapping[str, str | None] | None,
+    remove_prefix: str | None = None,
+) -> None:
+    """Add ``<prefix><key>: value`` headers to ``out``; ``None`` removes the key.
+
+    Removal uses ``remove_prefix`` (``X-Remove-...-Meta-``) when the operation has one, else an
+    empty value, which Swift also treats as removal.
+    """
+    for key, value in (meta or {}).items():
+        _check_meta_key(key)
+        if value is None:
+            if remove_prefix is not None:
+                out[f"{remove_prefix}{key}"] = "x"
+            else:
+                out[f"{prefix}{key}"] = ""
+        else:
+            out[f"{prefix}{key}"] = encode_value(value, f"metadata value for {key!r}")
+
+
+def build_url(storage_url: str, path: str, query: Iterable[tuple[str, str | None]] = ()) -> str:
+    """``storage_url`` + ``path`` + the query; a ``None`` value is a bare flag."""
+    parts = [
+        quote(key, safe="-_.")
+        if value is None
+        else f"{quote(key, safe='-_.')}={quote(value, safe='')}"
+        for key, value in query
+    ]
+    url = storage_url.rstrip("/") + path
+    return f"{url}?{'&'.join(parts)}" if parts else url
+
+
+def root_url(storage_url: str, path: str) -> str:
+    """A URL on the host of ``storage_url`` but outside ``/v1/...`` (e.g. ``/info``)."""
+    parts = urlsplit(storage_url)
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def _load_json(body: bytes, what: str) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise ObjectStorageError(f"Swift sent a {what} that is not JSON") from None
+
+
+def json_items(body: bytes, what: str = "listing") -> list[dict[str, Any]]:
+    """The objects of a JSON array body; an empty body (204) is an empty list."""
+    if not body.strip():
+        return []
+    data = _load_json(body, what)
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ObjectStorageError(f"Swift sent a {what} that is not a JSON array of objects")
+    return data
+
+
+def json_object(body: bytes, what: str = "document") -> dict[str, Any]:
+    """A JSON object body."""
+    data = _load_json(body, what)
+    if not isinstance(data, dict):
+        raise ObjectStorageError(f"Swift sent a {what} that is not a JSON object")
+    return data

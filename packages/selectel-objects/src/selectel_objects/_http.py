@@ -1,0 +1,151 @@
+"""Transport-neutral HTTP values: requests, headers, timeouts, and the response protocol.
+
+Sans-IO: the generated layer builds :class:`HttpRequest` values from this module, transports
+turn them into bytes on a socket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Protocol
+
+import attrs
+
+__all__ = [
+    "SECRET_HEADERS",
+    "Headers",
+    "HttpRequest",
+    "HttpResponse",
+    "RequestBody",
+    "Timeout",
+]
+
+#: Header names whose values are credentials: never logged, never shown in a repr.
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "x-auth-key",
+        "x-auth-token",
+        "x-storage-token",
+        "x-subject-token",
+        "x-account-meta-temp-url-key",
+        "x-account-meta-temp-url-key-2",
+        "x-container-meta-temp-url-key",
+        "x-container-meta-temp-url-key-2",
+    }
+)
+
+#: What a transport sends: nothing, bytes, or chunks (sent chunked unless Content-Length is set).
+RequestBody = bytes | Iterable[bytes] | None
+
+
+class Headers(Mapping[str, str]):
+    """An immutable, case-insensitive header mapping that keeps the names as given.
+
+    Repeated names are joined with ``", "``, as HTTP allows. The repr masks credentials.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        pairs = items.items() if isinstance(items, Mapping) else items
+        merged: dict[str, tuple[str, str]] = {}
+        for name, value in pairs:
+            key = name.lower()
+            if key in merged:
+                merged[key] = (merged[key][0], f"{merged[key][1]}, {value}")
+            else:
+                merged[key] = (name, value)
+        self._items = merged
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()][1]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        shown = {
+            name: ("***" if key in SECRET_HEADERS else value)
+            for key, (name, value) in self._items.items()
+        }
+        return f"Headers({shown!r})"
+
+    def merged(self, extra: Mapping[str, str] | None) -> Headers:
+        """A copy where the headers of ``extra`` replace same-named ones (any case)."""
+        if not extra:
+            return self
+        drop = {name.lower() for name in extra}
+        kept = [(n, v) for k, (n, v) in self._items.items() if k not in drop]
+        return Headers([*kept, *extra.items()])
+
+    def without(self, *names: str) -> Headers:
+        """A copy without the given headers (any case)."""
+        drop = {name.lower() for name in names}
+        return Headers([(n, v) for k, (n, v) in self._items.items() if k not in drop])
+
+
+@attrs.frozen(kw_only=True)
+class HttpRequest:
+    """One HTTP request, as the generated ``build_<op>_request`` functions return it.
+
+    ``expected`` lists the statuses that mean success for this operation; ``operation`` names
+    it for logs. Neither goes on the wire.
+    """
+
+    method: str
+    url: str
+    headers: Headers = attrs.field(factory=Headers)
+    body: RequestBody = attrs.field(default=None, repr=False)
+    expected: frozenset[int] = frozenset({200})
+    operation: str = ""
+
+
+@attrs.frozen
+class Timeout:
+    """Seconds to wait for a connection and, separately, for each read from the socket."""
+
+    connect: float = 5.0
+    read: float = 60.0
+
+    @classmethod
+    def of(cls, value: Timeout | float | None) -> Timeout:
+        """``value`` as a :class:`Timeout`: a number sets both parts, ``None`` the defaults."""
+        if value is None:
+            return cls()
+        if isinstance(value, Timeout):
+            return value
+        return cls(connect=float(value), read=float(value))
+
+
+class HttpResponse(Protocol):
+    """An answer whose body may still be on the socket.
+
+    ``read()`` raises :class:`~selectel_objects.errors.ReadError` (or ``ReadTimeout``) when the
+    body breaks off, never returns a silently short body. ``close()`` releases the connection
+    (to the pool when the body was read to the end).
+    """
+
+    @property
+    def status(self) -> int:
+        """The HTTP status."""
+        ...
+
+    @property
+    def headers(self) -> Headers:
+        """The response headers (case-insensitive)."""
+        ...
+
+    def read(self, amt: int | None = None) -> bytes:
+        """Up to ``amt`` body bytes (all when ``None``); ``b""`` at the end."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...

@@ -1,0 +1,201 @@
+"""Sending one operation: token, transport, 401 re-authentication, retries, typed errors."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+
+import attrs
+from selectel_auth import AccessToken, TokenCredential
+
+from selectel_objects._body import BodySourceError, UploadBody
+from selectel_objects._codec import first_header
+from selectel_objects._generated.errors import error_class
+from selectel_objects._http import HttpRequest, HttpResponse, Timeout
+from selectel_objects._retry import RetryPolicy, parse_retry_after
+from selectel_objects._transport import Transport, safe_url
+from selectel_objects.errors import (
+    AuthorizationError,
+    ConnectError,
+    NotRewindableError,
+    ObjectStorageError,
+    ReadError,
+    TransportError,
+)
+
+__all__ = ["Pipeline", "request_id_of"]
+
+logger = logging.getLogger("selectel_objects")
+
+Builder = Callable[[str], HttpRequest]
+
+
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """Swift's id for a request, which support asks for."""
+    return first_header(headers, "X-Openstack-Request-Id", "X-Trans-Id")
+
+
+def _excerpt(body: bytes) -> str:
+    # Swift's error pages are tiny HTML documents; keep their words only.
+    text = html.unescape(re.sub(r"<[^>]*>", " ", body.decode("utf-8", "replace")))
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else f"{text[:200]}..."
+
+
+class Pipeline:
+    """Runs requests for one client; stateless apart from the transport, so thread-safe."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        credential: TokenCredential,
+        *,
+        timeout: Timeout,
+        retry: RetryPolicy,
+        user_agent: str,
+    ) -> None:
+        self.transport = transport
+        self.credential = credential
+        self.timeout = timeout
+        self.retry = retry
+        self._user_agent = user_agent
+
+    def token(self) -> tuple[AccessToken, str]:
+        """A token and its storage URL."""
+        token = self.credential.get_token()
+        if not token.storage_url:
+            raise ObjectStorageError(
+                "the credential gave a token without a storage URL; "
+                "set storage_url on the credential (SELECTEL_STORAGE_URL)"
+            )
+        return token, token.storage_url
+
+    def send(
+        self,
+        build: Builder,
+        *,
+        body: UploadBody | None = None,
+        stream: bool = False,
+        errors: Mapping[int, type[ObjectStorageError]] | None = None,
+        ok_after_retry: frozenset[int] = frozenset(),
+    ) -> HttpResponse:
+        """Send the request ``build(storage_url)`` returns, until it succeeds or must fail.
+
+        ``body`` is attached per attempt and must be replayable for a retry. The answer has a success status of the request
+        (or one of ``ok_after_retry`` once a retry happened: a DELETE whose first attempt
+        went through finds nothing the second time). ``stream=False`` answers are read.
+        ``errors`` overrides the generated status -> exception table.
+        """
+        retries = 0
+        reauthenticated = False
+        while True:
+            token, storage_url = self.token()
+            request = build(storage_url)
+            headers = request.headers.merged(
+                {"X-Auth-Token": token.token, "User-Agent": self._user_agent}
+            )
+            sent = attrs.evolve(
+                request, headers=headers, body=body.chunks() if body is not None else None
+            )
+            started = time.monotonic()
+            try:
+                response = self.transport.send(sent, timeout=self.timeout, stream=stream)
+            except BodySourceError as exc:
+                raise exc.original from None
+            except TransportError as exc:
+                self._log(request, None, started, exc)
+                # Every Swift operation is idempotent (PUT replaces, POST sets, DELETE deletes),
+                # so "sent, outcome unknown" is retried like "not sent" -- if the body allows.
+                if not isinstance(exc, ConnectError | ReadError):
+                    raise
+                self._check_replayable(body, exc)
+                retries += 1
+                if not self.retry.wait(retries):
+                    raise
+                continue
+            self._log(request, response, started, None)
+            status = response.status
+
+            if status == 401 and not reauthenticated:
+                reauthenticated = True
+                if self.credential.invalidate(token):
+                    error = self._error(request, response, errors)
+                    self._check_replayable(body, error)
+                    continue
+            if status in request.expected or (retries and status in ok_after_retry):
+                return response
+            error = self._error(request, response, errors)
+            if status not in self.retry.statuses:
+                raise error
+            self._check_replayable(body, error)
+            retries += 1
+            if not self.retry.wait(retries, error.retry_after):
+                raise error
+
+    @staticmethod
+    def _check_replayable(body: UploadBody | None, cause: BaseException) -> None:
+        if body is not None and not body.replayable:
+            raise NotRewindableError(
+                f"cannot retry ({cause}): the upload body is a one-shot stream and part of it "
+                "was sent; pass bytes or a seekable file to allow retries",
+                cause=cause,
+            ) from cause
+
+    def _error(
+        self,
+        request: HttpRequest,
+        response: HttpResponse,
+        errors: Mapping[int, type[ObjectStorageError]] | None,
+    ) -> ObjectStorageError:
+        """The typed error for an unsuccessful answer (its body is read and released)."""
+        status = response.status
+        try:
+            excerpt = _excerpt(response.read(4096)) if request.method != "HEAD" else ""
+        except TransportError:
+            excerpt = ""
+        finally:
+            response.close()
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Unknown"
+        message = f"{request.method} {safe_url(request.url)}: {status} {phrase}"
+        if excerpt and excerpt.lower() != phrase.lower():
+            message += f": {excerpt}"
+        cls = (errors or {}).get(status) or error_class(status)
+        if status == 401 and cls is AuthorizationError:
+            message += " (the token was refused even after re-authenticating)"
+        return cls(
+            message,
+            status=status,
+            request_id=request_id_of(response.headers),
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+
+    @staticmethod
+    def _log(
+        request: HttpRequest,
+        response: HttpResponse | None,
+        started: float,
+        failure: TransportError | None,
+    ) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        elapsed = time.monotonic() - started
+        if response is None:
+            logger.debug(
+                "%s %s failed after %.3fs: %s", request.method, request.url, elapsed, failure
+            )
+        else:
+            logger.debug(
+                "%s %s -> %d in %.3fs (request id %s)",
+                request.method,
+                request.url,
+                response.status,
+                elapsed,
+                request_id_of(response.headers),
+            )

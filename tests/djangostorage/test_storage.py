@@ -1,0 +1,632 @@
+"""Every storage method over a socket to the fake Swift, with exact request counts."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import pickle
+import urllib.request
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.core.files.base import ContentFile, File
+from django.test.utils import override_settings
+from django_selectel.storages import SelectelStorage
+from selectel_objects import NotFoundError, ObjectStorage, ServerError
+
+from tests.fakeswift import FakeSwift
+
+
+def _objects(fake: FakeSwift) -> int:
+    return fake.count(kind="object")
+
+
+def _warm(storage: SelectelStorage) -> None:
+    """Authenticate now, so that counts below are of object requests only."""
+    storage.client.credential.get_token()
+
+
+class OneShot(io.RawIOBase):
+    """A non-seekable binary stream, like a socket or a pipe."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+# --- save ------------------------------------------------------------------------------------
+
+
+def test_save_and_read_back(options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**options)
+    name = storage.save("docs/hello.txt", ContentFile(b"Hello, Selectel"))
+    assert name == "docs/hello.txt"
+    with storage.open(name) as handle:
+        assert handle.read() == b"Hello, Selectel"
+    assert storage.size(name) == 15
+
+
+def test_save_is_one_object_request_with_content_type(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(**options)
+    _warm(storage)
+    before = _objects(fake_swift)
+    storage.save("page.html", ContentFile(b"<p>hi</p>"))
+    assert _objects(fake_swift) - before == 1
+    put = fake_swift.requests[-1]
+    assert (put.method, put.headers.get("If-None-Match")) == ("PUT", "*")
+    stored = fake_swift.store.get_object(container, "page.html")
+    assert stored is not None and stored.content_type == "text/html"
+
+
+def test_save_reads_from_position_zero(fake_swift: FakeSwift, options: dict[str, Any]) -> None:
+    content = ContentFile(b"0123456789", name="x.bin")
+    content.read(4)  # someone peeked (django-selectel-storage 1.x then lost those bytes)
+    storage = SelectelStorage(**options)
+    storage.save("x.bin", content)
+    with storage.open("x.bin") as handle:
+        assert handle.read() == b"0123456789"
+
+
+def test_text_content_is_utf8_with_the_right_length(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(**options)
+    storage.save("greeting.txt", ContentFile("привет"))
+    stored = fake_swift.store.get_object(container, "greeting.txt")
+    assert stored is not None and stored.data == "привет".encode()
+    assert storage.size("greeting.txt") == 12
+    assert storage.exists("greeting.txt")  # the connection was left in a clean state
+
+
+def test_bytes_and_non_seekable_streams_are_stored_whole(options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**options)
+    storage.save("raw.bin", b"\x00\x01\x02")
+    storage.save("pipe.bin", File(io.BufferedReader(OneShot(b"x" * 200_000)), name="pipe.bin"))
+    assert storage.open("raw.bin").read() == b"\x00\x01\x02"
+    assert storage.size("pipe.bin") == 200_000
+
+
+def test_collision_without_overwrite_picks_a_new_name_without_head(
+    fake_swift: FakeSwift, options: dict[str, Any]
+) -> None:
+    storage = SelectelStorage(**options)
+    first = storage.save("a/report.pdf", ContentFile(b"one"))
+    before = _objects(fake_swift)
+    second = storage.save("a/report.pdf", ContentFile(b"two"))
+    assert first == "a/report.pdf"
+    assert second != first and second.startswith("a/report_") and second.endswith(".pdf")
+    methods = [r.method for r in fake_swift.requests if r.kind == "object"][-2:]
+    assert methods == ["PUT", "PUT"]  # 412, then the new name; never a HEAD
+    assert _objects(fake_swift) - before == 2
+    assert storage.open(first).read() == b"one"
+    assert storage.open(second).read() == b"two"
+
+
+def test_collision_names_respect_max_length(options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**options)
+    storage.save("d/abcdefghij.txt", ContentFile(b"1"), max_length=16)
+    other = storage.save("d/abcdefghij.txt", ContentFile(b"2"), max_length=16)
+    assert len(other) <= 16 and other.startswith("d/") and other.endswith(".txt")
+    assert storage.save("d/abcdefghij.txt", ContentFile(b"3"), max_length=8) == "d/ab.txt"
+    with pytest.raises(SuspiciousFileOperation, match="max_length"):
+        storage.save("d/abcdefghij.txt", ContentFile(b"4"), max_length=8)  # taken; no room left
+    with pytest.raises(SuspiciousFileOperation, match="max_length"):
+        storage.save("d/abcdefghij.txt", ContentFile(b"5"), max_length=5)
+
+
+def test_overwrite_replaces_with_one_put_and_truncates_to_max_length(
+    fake_swift: FakeSwift, options: dict[str, Any]
+) -> None:
+    storage = SelectelStorage(**options, overwrite_files=True)
+    storage.save("same.txt", ContentFile(b"old"))
+    _warm(storage)
+    before = _objects(fake_swift)
+    assert storage.save("same.txt", ContentFile(b"new")) == "same.txt"
+    assert _objects(fake_swift) - before == 1
+    assert "If-None-Match" not in fake_swift.requests[-1].headers
+    assert storage.open("same.txt").read() == b"new"
+    assert (
+        storage.save("folder/long-name.txt", ContentFile(b"x"), max_length=15) == "folder/long.txt"
+    )
+
+
+def test_object_parameters_and_the_override_hook(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    params = {
+        "Cache-Control": "max-age=86400",
+        "Content-Disposition": "attachment",
+        "X-Delete-After": "3600",
+        "X-Object-Meta-Origin": "tests",
+    }
+
+    class PerFile(SelectelStorage):
+        def get_object_parameters(self, name: str) -> dict[str, str]:
+            params = super().get_object_parameters(name)
+            if name.endswith(".css"):
+                params["Content-Type"] = "text/css; charset=utf-8"
+            return params
+
+    storage = PerFile(**options, object_parameters=params)
+    storage.save("s/site.css", ContentFile(b"body{}"))
+    stored = fake_swift.store.get_object(container, "s/site.css")
+    assert stored is not None
+    assert stored.headers["cache-control"] == "max-age=86400"
+    assert stored.headers["content-disposition"] == "attachment"
+    assert stored.metadata == {"origin": "tests"}
+    assert stored.delete_at is not None
+    assert stored.content_type == "text/css; charset=utf-8"
+
+
+def test_location_prefixes_every_name(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(**options, location="media/v2")
+    name = storage.save("img/a.png", ContentFile(b"png"))
+    assert name == "img/a.png"
+    assert fake_swift.store.object_names(container) == ["media/v2/img/a.png"]
+    assert storage.listdir("") == (["img"], [])
+    assert storage.listdir("img") == ([], ["a.png"])
+    assert storage.url(name).endswith(f"/{container}/media/v2/img/a.png")
+
+
+def test_auto_create_container_creates_it_once(
+    fake_swift: FakeSwift, options: dict[str, Any]
+) -> None:
+    storage = SelectelStorage(**{**options, "container": "fresh"}, auto_create_container=True)
+    storage.save("a.txt", ContentFile(b"a"))
+    storage.save("b.txt", ContentFile(b"b"))
+    assert fake_swift.store.object_names("fresh") == ["a.txt", "b.txt"]
+    assert fake_swift.count(kind="container", method="PUT") == 2  # the fixture's and this one
+
+
+# --- open ------------------------------------------------------------------------------------
+
+
+def test_open_streams_one_get_and_reads_partially(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    fake_swift.store.put_object(container, "big.bin", b"a" * 3_000_000)
+    storage = SelectelStorage(**options)
+    _warm(storage)
+    before = _objects(fake_swift)
+    with storage.open("big.bin") as handle:
+        assert handle.read(10) == b"a" * 10
+        assert handle.size == 3_000_000
+    assert _objects(fake_swift) - before == 1
+
+
+def test_open_text_mode_returns_str(options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**options)
+    storage.save("poem.txt", ContentFile("строка один\nline two\n".encode()))
+    with storage.open("poem.txt", "r") as handle:
+        assert handle.readline() == "строка один\n"
+        assert handle.read() == "line two\n"
+
+
+def test_seeking_backwards_reopens_at_the_offset(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    fake_swift.store.put_object(container, "digits", b"0123456789" * 100_000)
+    storage = SelectelStorage(**options)
+    with storage.open("digits") as handle:
+        handle.seek(500_000)
+        assert handle.read(3) == b"012"
+        handle.seek(5)
+        assert handle.read(3) == b"567"
+        assert handle.tell() == 8
+    ranges = [r.headers.get("Range") for r in fake_swift.requests if r.method == "GET"]
+    assert ranges[-2:] == ["bytes=500000-", "bytes=5-"]
+
+
+@pytest.mark.parametrize(("mode", "data"), [("wb", b"binary \x00 data"), ("w", "текст")])
+def test_write_modes_upload_to_the_same_name_on_close(
+    options: dict[str, Any], mode: str, data: Any
+) -> None:
+    storage = SelectelStorage(**options)
+    storage.save("notes/file.txt", ContentFile(b"original"))
+    with storage.open("notes/file.txt", mode) as handle:
+        handle.write(data)
+    expected = data if isinstance(data, bytes) else data.encode()
+    assert storage.open("notes/file.txt").read() == expected
+    assert storage.listdir("notes") == ([], ["file.txt"])
+
+
+def test_open_refuses_unknown_modes_and_missing_files(options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**options)
+    with pytest.raises(ValueError, match="mode"):
+        storage.open("x.txt", "a")
+    with pytest.raises(FileNotFoundError):
+        storage.open("missing.txt")
+
+
+def test_a_closed_file_reopens_from_the_storage_not_from_disk(
+    options: dict[str, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "same.txt").write_bytes(b"LOCAL DISK")
+    monkeypatch.chdir(tmp_path)
+    storage = SelectelStorage(**options)
+    storage.save("same.txt", ContentFile(b"remote"))
+    handle = storage.open("same.txt")
+    handle.close()
+    with handle.open() as again:
+        assert again.read() == b"remote"
+
+
+# --- metadata --------------------------------------------------------------------------------
+
+
+def test_exists_is_one_head(fake_swift: FakeSwift, options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**options)
+    storage.save("here.txt", ContentFile(b"x"))
+    before = _objects(fake_swift)
+    assert storage.exists("here.txt")
+    assert not storage.exists("there.txt")
+    assert storage.exists("")  # the root always exists
+    assert _objects(fake_swift) - before == 2
+    assert {r.method for r in fake_swift.requests[-2:]} == {"HEAD"}
+
+
+def test_exists_raises_on_server_errors_instead_of_saying_false(
+    fake_swift: FakeSwift, options: dict[str, Any]
+) -> None:
+    storage = SelectelStorage(**options, retries=0)
+    _warm(storage)
+    fake_swift.fail_next(503, method="HEAD")
+    with pytest.raises(ServerError):
+        storage.exists("x.txt")
+
+
+def test_size_and_times(options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**options)
+    storage.save("t.txt", ContentFile(b"12345"))
+    assert storage.size("t.txt") == 5
+    modified = storage.get_modified_time("t.txt")
+    assert modified.tzinfo is not None
+    assert abs((datetime.now(timezone.utc) - modified).total_seconds()) < 60
+    assert storage.get_created_time("t.txt") == modified
+    with pytest.raises(NotImplementedError):
+        storage.get_accessed_time("t.txt")
+    with pytest.raises(NotImplementedError):
+        storage.path("t.txt")
+    with pytest.raises(FileNotFoundError):
+        storage.size("nope.txt")
+    with pytest.raises(FileNotFoundError):
+        storage.get_modified_time("nope.txt")
+
+
+def test_times_are_naive_local_without_use_tz(options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**options)
+    storage.save("t.txt", ContentFile(b"1"))
+    with override_settings(USE_TZ=False):
+        modified = storage.get_modified_time("t.txt")
+    assert modified.tzinfo is None
+    assert abs((datetime.now() - modified).total_seconds()) < 60
+
+
+def test_delete_tolerates_absence_and_raises_other_errors(
+    fake_swift: FakeSwift, options: dict[str, Any]
+) -> None:
+    storage = SelectelStorage(**options, retries=0)
+    storage.save("gone.txt", ContentFile(b"x"))
+    fake_swift.fail_next(500, method="DELETE")
+    with pytest.raises(ServerError):
+        storage.delete("gone.txt")
+    assert storage.exists("gone.txt")  # a failed delete is never reported as done
+    storage.delete("gone.txt")
+    assert not storage.exists("gone.txt")
+    storage.delete("gone.txt")  # already absent: fine
+    fake_swift.fail_next(503, method="HEAD")
+    with pytest.raises(ServerError):
+        storage.delete("gone.txt")
+
+
+def test_listdir_has_exact_prefix_semantics(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    for name in ("d/one.txt", "d/sub/two.txt", "dd/three.txt", "top.txt", "d/"):
+        fake_swift.store.put_object(container, name, b"x")
+    storage = SelectelStorage(**options)
+    assert storage.listdir("d") == (["sub"], ["one.txt"])
+    assert storage.listdir("d/") == (["sub"], ["one.txt"])
+    assert storage.listdir("") == (["d", "dd"], ["top.txt"])
+    assert storage.listdir("nothing") == ([], [])
+
+
+def test_listdir_reads_every_page(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    for i in range(10_001):
+        fake_swift.store.put_object(container, f"many/{i:05d}", b"")
+    storage = SelectelStorage(**options)
+    _warm(storage)
+    before = fake_swift.count(kind="container", method="GET")
+    dirs, files = storage.listdir("many")
+    assert (dirs, len(files), files[-1]) == ([], 10_001, "10000")
+    assert fake_swift.count(kind="container", method="GET") - before == 2
+
+
+# --- names -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../escape.txt", "a/../../b", "/etc/passwd", "nul\x00.txt", "ctl\x1b.txt", "x" * 1100],
+)
+def test_hostile_names_fail_before_any_request(
+    fake_swift: FakeSwift, options: dict[str, Any], name: str
+) -> None:
+    storage = SelectelStorage(**options)
+    before = len(fake_swift.requests)
+    for call in (
+        lambda: storage.save(name, ContentFile(b"x")),
+        lambda: storage.open(name),
+        lambda: storage.exists(name),
+        lambda: storage.delete(name),
+        lambda: storage.size(name),
+        lambda: storage.url(name),
+    ):
+        with pytest.raises(SuspiciousFileOperation):
+            call()
+    assert len(fake_swift.requests) == before
+
+
+def test_odd_but_legal_names_round_trip(options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**options, overwrite_files=True)
+    for name in ("sp ace/#hash?.txt", "юникод/файл.txt", "per%cent.txt", "a+b=c&d.txt"):
+        storage.save(name, ContentFile(name.encode()))
+        assert storage.open(name).read() == name.encode()
+        assert storage.exists(name)
+
+
+# --- URLs ------------------------------------------------------------------------------------
+
+
+def test_public_url_makes_no_request_and_encodes_names(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(**options)
+    storage.save("a dir/ü?.txt", ContentFile(b"public"))
+    before = len(fake_swift.requests)
+    url = storage.url("a dir/ü?.txt")
+    assert len(fake_swift.requests) == before
+    assert url == f"{fake_swift.storage_url()}/{container}/a%20dir/%C3%BC%3F.txt"
+
+
+def test_url_of_a_public_container_downloads_anonymously(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(**options)
+    storage.client.container(container).set_metadata(read_acl=".r:*")
+    storage.save("pub.txt", ContentFile(b"for everyone"))
+    with urllib.request.urlopen(storage.url("pub.txt")) as reply:
+        assert reply.read() == b"for everyone"
+
+
+def test_custom_domain_and_domains(options: dict[str, Any], container: str) -> None:
+    storage = SelectelStorage(**options, custom_domain="cdn.example.com", location="m")
+    assert storage.url("a b.png") == "https://cdn.example.com/m/a%20b.png"
+    mapped = SelectelStorage(**options, domains={container: "http://files.example.com/"})
+    assert mapped.url("x.txt") == "http://files.example.com/x.txt"
+
+
+def test_url_without_a_known_storage_url_explains_what_to_set(
+    fake_swift: FakeSwift, options: dict[str, Any]
+) -> None:
+    options = {k: v for k, v in options.items() if k != "storage_url"}
+    storage = SelectelStorage(**options)
+    before = fake_swift.count()
+    with pytest.raises(ImproperlyConfigured, match="storage_url"):
+        storage.url("x.txt")
+    assert fake_swift.count() == before
+    storage.exists("x.txt")  # any request reveals the storage URL
+    before = fake_swift.count()
+    assert storage.url("x.txt") == f"{fake_swift.storage_url()}/{options['container']}/x.txt"
+    assert fake_swift.count() == before
+
+
+def test_private_urls_are_signed_and_work(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(**options, public=False, temp_url_key="tuk", url_expires=120)
+    storage.client.set_account_metadata(temp_url_key="tuk")
+    storage.save("secret.txt", ContentFile(b"private"))
+    before = len(fake_swift.requests)
+    url = storage.url("secret.txt")
+    assert len(fake_swift.requests) == before
+    assert "temp_url_sig=" in url and "temp_url_expires=" in url
+    with urllib.request.urlopen(url) as reply:
+        assert reply.read() == b"private"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(storage.url("secret.txt").replace("secret.txt", "other.txt"))
+    assert refused.value.code == 401
+
+
+def test_private_storage_without_a_key_refuses_to_build_urls(options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**options, public=False)
+    with pytest.raises(ImproperlyConfigured, match="temp_url_key"):
+        storage.url("x.txt")
+
+
+# --- gzip ------------------------------------------------------------------------------------
+
+
+def test_gzip_stores_encoded_and_reads_back_plain(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(**options, use_gz=True)
+    payload = b"compressible " * 50_000
+    storage.save("log.txt", ContentFile(payload))
+    stored = fake_swift.store.get_object(container, "log.txt")
+    assert stored is not None
+    assert stored.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(stored.data) == payload
+    assert len(stored.data) < len(payload) // 10
+    assert storage.size("log.txt") == len(payload)  # what open().read() returns
+    with storage.open("log.txt") as handle:
+        assert handle.size == len(payload)
+        assert handle.read() == payload
+    with storage.open("log.txt", "r") as handle:
+        assert handle.read(12) == "compressible"
+
+
+def test_gzip_text_content(options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**options, use_gz=True)
+    storage.save("t.txt", ContentFile("ёлка " * 1000))
+    assert storage.open("t.txt").read() == ("ёлка " * 1000).encode()
+
+
+# --- credentials and transports ---------------------------------------------------------------
+
+
+def test_keystone_v3_credentials(fake_swift: FakeSwift, transport_name: str) -> None:
+    v3 = fake_swift.v3
+    storage = SelectelStorage(
+        username=v3.name,
+        password=v3.password,
+        account_id=v3.account_id,
+        project_id=v3.project_id,
+        region=v3.region,
+        auth_url=fake_swift.auth_v3_url,
+        container="v3box",
+        auto_create_container=True,
+        transport=transport_name,
+    )
+    storage.save("k.txt", ContentFile(b"keystone"))
+    assert fake_swift.store.object_names("v3box", account=v3.project_id) == ["k.txt"]
+
+
+def test_static_token(fake_swift: FakeSwift, transport_name: str, container: str) -> None:
+    with ObjectStorage(fake_swift.v1_credential()) as admin:
+        token = admin.credential.get_token()
+    before = fake_swift.count(kind="auth")
+    storage = SelectelStorage(
+        token=token.token,
+        storage_url=token.storage_url,
+        container=container,
+        transport=transport_name,
+    )
+    storage.save("s.txt", ContentFile(b"static"))
+    assert fake_swift.count(kind="auth") == before
+
+
+def test_storages_with_one_configuration_share_one_client_and_token(
+    fake_swift: FakeSwift, options: dict[str, Any]
+) -> None:
+    first, second = SelectelStorage(**options), SelectelStorage(**options, location="other")
+    assert first.client is second.client
+    before = fake_swift.count(kind="auth")
+    first.exists("a")
+    second.exists("b")
+    assert fake_swift.count(kind="auth") - before == 1
+
+
+def test_retries_option(fake_swift: FakeSwift, options: dict[str, Any]) -> None:
+    patient = SelectelStorage(**options, retries=2, retry_backoff=0)
+    _warm(patient)
+    fake_swift.fail_next(503, times=2, method="HEAD")
+    assert not patient.exists("x")
+    hasty = SelectelStorage(**options, retries=0, timeout=2)
+    _warm(hasty)
+    fake_swift.fail_next(503, method="HEAD")
+    with pytest.raises(ServerError):
+        hasty.exists("x")
+
+
+def test_token_cache_is_shared_between_clients(
+    fake_swift: FakeSwift, options: dict[str, Any], tmp_path: Any
+) -> None:
+    cache = str(tmp_path / "tokens")
+    before = fake_swift.count(kind="auth")
+    SelectelStorage(**options, token_cache=cache).exists("a")
+    other_transport = "requests" if options["transport"] == "urllib3" else "urllib3"
+    SelectelStorage(**{**options, "transport": other_transport}, token_cache=cache).exists("a")
+    assert fake_swift.count(kind="auth") - before == 1
+
+
+def test_tls_with_a_ca_bundle(
+    fake_swift_tls: FakeSwift, transport_name: str, tmp_path: Any
+) -> None:
+    storage = SelectelStorage(
+        user=fake_swift_tls.v1_user,
+        key=fake_swift_tls.v1_key,
+        auth_url=fake_swift_tls.auth_v1_url,
+        container="tls",
+        auto_create_container=True,
+        transport=transport_name,
+        ca_bundle=fake_swift_tls.ca_path,
+    )
+    storage.save("t.txt", ContentFile(b"over tls"))
+    assert storage.open("t.txt").read() == b"over tls"
+
+
+def test_missing_credentials_fail_at_first_use_not_at_import(options: dict[str, Any]) -> None:
+    storage = SelectelStorage(container=options["container"])
+    with pytest.raises(ImproperlyConfigured, match="no credentials"):
+        storage.exists("x")
+
+
+def test_pickle_never_carries_the_token(fake_swift: FakeSwift, options: dict[str, Any]) -> None:
+    entry = {"BACKEND": "django_selectel.storages.SelectelStorage", "OPTIONS": options}
+    with override_settings(STORAGES={"default": entry}):
+        from django.core.files.storage import storages
+
+        storage = storages["default"]
+        assert isinstance(storage, SelectelStorage)
+        storage.save("p.txt", ContentFile(b"x"))
+        token = storage.client.credential.get_token().token
+        blob = pickle.dumps(storage)
+        assert token.encode() not in blob
+        assert options["key"].encode() not in blob
+        clone = pickle.loads(blob)
+        assert clone.open("p.txt").read() == b"x"
+
+
+def test_not_found_is_mapped_but_other_errors_keep_their_type(options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**{**options, "container": "no-such-container"})
+    with pytest.raises(NotFoundError):
+        storage.save("x.txt", ContentFile(b"x"))
+
+
+# --- large files -------------------------------------------------------------------------------
+
+
+def test_large_files_go_in_segments_and_delete_with_them(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(**options, large_file_threshold=1000, segment_size=400)
+    payload = bytes(range(256)) * 10
+    name = storage.save("big/blob.bin", ContentFile(payload))
+    stored = fake_swift.store.get_object(container, "big/blob.bin")
+    assert stored is not None and stored.is_slo
+    assert len(fake_swift.store.object_names(f"{container}_segments")) == 7
+    assert storage.size(name) == len(payload)
+    with storage.open(name) as handle:
+        assert handle.read() == payload
+    storage.delete(name)
+    assert not storage.exists(name)
+    assert fake_swift.store.object_names(f"{container}_segments") == []
+
+
+def test_large_gzip_files_keep_their_encoding(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(**options, use_gz=True, large_file_threshold=100, segment_size=64)
+    payload = bytes(range(256)) * 40  # compresses poorly enough to need segments
+    storage.save("big.bin", ContentFile(payload))
+    stored = fake_swift.store.get_object(container, "big.bin")
+    assert stored is not None and stored.is_slo
+    assert stored.headers["content-encoding"] == "gzip"
+    assert storage.open("big.bin").read() == payload
+    assert storage.size("big.bin") == len(payload)

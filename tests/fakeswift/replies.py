@@ -1,0 +1,107 @@
+"""Replies as Swift writes them: status, headers, and the stock HTML error bodies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.fakeswift.server import Delivery
+
+__all__ = ["Reply", "error", "json_reply", "text_reply"]
+
+# swob's default bodies (Swift answers errors with small HTML documents).
+_EXPLANATIONS: dict[int, tuple[str, str]] = {
+    400: (
+        "Bad Request",
+        "The server could not comply with the request since it is either malformed "
+        "or otherwise incorrect.",
+    ),
+    401: (
+        "Unauthorized",
+        "This server could not verify that you are authorized to access the document "
+        "you requested.",
+    ),
+    403: ("Forbidden", "Access was denied to this resource."),
+    404: ("Not Found", "The resource could not be found."),
+    405: ("Method Not Allowed", "The method is not allowed for this resource."),
+    408: (
+        "Request Timeout",
+        "The server has waited too long for the request to be sent by the client.",
+    ),
+    409: ("Conflict", "There was a conflict when trying to complete your request."),
+    411: ("Length Required", "Length Required"),
+    412: ("Precondition Failed", "A precondition for this request was not met."),
+    413: ("Request Entity Too Large", "The body of your request was too large for this server."),
+    416: ("Requested Range Not Satisfiable", "The Range requested is not available."),
+    422: ("Unprocessable Entity", "Unable to process the contained instructions"),
+    429: ("Too Many Requests", "The resource is being rate limited."),
+    498: ("Rate Limited", "Slow down"),
+    499: ("Client Disconnect", "The client was disconnected during request."),
+    500: (
+        "Internal Error",
+        "The server has either erred or is incapable of performing the requested operation.",
+    ),
+    502: ("Bad Gateway", "Bad gateway."),
+    503: (
+        "Service Unavailable",
+        "The server is currently unavailable. Please try again at a later time.",
+    ),
+    504: ("Gateway Timeout", "A timeout has occurred speaking to a backend server."),
+    507: (
+        "Insufficient Storage",
+        "There was not enough space to save the resource. Drive: unknown",
+    ),
+}
+
+HTML = "text/html; charset=UTF-8"
+PLAIN = "text/plain; charset=utf-8"
+JSON = "application/json; charset=utf-8"
+
+
+@dataclass
+class Reply:
+    """One answer. ``length`` is the Content-Length to announce for iterable bodies and HEAD."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | Iterable[bytes] = b""
+    length: int | None = None
+    delivery: Delivery | None = None
+
+    def set(self, name: str, value: str | int | float) -> Reply:
+        """Set a header, replacing any header of the same name in another case."""
+        for key in [k for k in self.headers if k.lower() == name.lower()]:
+            del self.headers[key]
+        self.headers[name] = str(value)
+        return self
+
+    def get(self, name: str) -> str | None:
+        """A header value by case-insensitive name."""
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+def error(status: int, body: str | None = None, *, content_type: str = HTML) -> Reply:
+    """An error reply with Swift's stock body, or ``body`` when given."""
+    if body is None:
+        title, text = _EXPLANATIONS.get(status, ("Error", "An error occurred."))
+        body = f"<html><h1>{title}</h1><p>{text}</p></html>"
+    data = body.encode("utf-8")
+    return Reply(status, {"Content-Type": content_type}, data, len(data))
+
+
+def text_reply(status: int, body: str = "", content_type: str = HTML) -> Reply:
+    """A reply with a text body (an empty body is Swift's usual success answer)."""
+    data = body.encode("utf-8")
+    return Reply(status, {"Content-Type": content_type}, data, len(data))
+
+
+def json_reply(status: int, value: object, content_type: str = JSON) -> Reply:
+    """A reply with a JSON body."""
+    data = json.dumps(value).encode("utf-8")
+    return Reply(status, {"Content-Type": content_type}, data, len(data))

@@ -1,0 +1,221 @@
+"""Large objects, bulk operations, TempURLs, FormPost and sendmefile through the client."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import tarfile
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import urllib3
+from selectel_objects import (
+    BulkDeleteResult,
+    Container,
+    InvalidNameError,
+    NotFoundError,
+    ObjectStorage,
+    ServerError,
+)
+from selectel_objects._formpost import FormFile, encode_multipart
+
+from tests.fakeswift.app import FakeSwift
+
+BIG = bytes(range(256)) * 40 + b"tail"  # 10 244 bytes: 11 segments of 1000
+
+
+def _anonymous(method: str, url: str, **kw: Any) -> urllib3.BaseHTTPResponse:
+    return urllib3.request(method, url, retries=False, redirect=False, **kw)
+
+
+# -- SLO ---------------------------------------------------------------------------------------
+
+
+def test_upload_large_from_a_seekable_file(fake_swift: FakeSwift, container: Container) -> None:
+    seen: list[int] = []
+    result = container.upload_large(
+        "big.bin",
+        io.BytesIO(BIG),
+        segment_size=1000,
+        metadata={"kind": "big"},
+        progress=lambda done, total: seen.append(done),
+    )
+    assert result.etag is not None
+    info = container.head_object("big.bin")
+    assert info.static_large_object
+    assert info.content_length == len(BIG)
+    assert info.metadata == {"kind": "big"}
+    assert container.get_object_bytes("big.bin") == BIG
+    assert container.get_object_bytes("big.bin", range=(995, 2004)) == BIG[995:2005]
+    segments = fake_swift.store.object_names("media_segments")
+    assert len(segments) == 11
+    assert all(name.startswith("big.bin/slo/") for name in segments)
+    assert seen[-1] == len(BIG)
+    # The manifest only, then with its segments.
+    container.delete_object("big.bin", delete_segments=True)
+    assert not container.object_exists("big.bin")
+    assert fake_swift.store.object_names("media_segments") == []
+
+
+def test_upload_large_from_a_stream_spools_one_segment_at_a_time(
+    fake_swift: FakeSwift, container: Container
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        for i in range(0, len(BIG), 777):
+            yield BIG[i : i + 777]
+
+    container.upload_large("s.bin", chunks(), segment_size=1000, segment_container="segs")
+    assert container.get_object_bytes("s.bin") == BIG
+    assert len(fake_swift.store.object_names("segs")) == 11
+
+
+def test_a_segment_failure_is_retried(fake_swift: FakeSwift, container: Container) -> None:
+    fake_swift.fail_next(503, kind="object", method="PUT", path=re.compile(r".*/00000003$"))
+    container.upload_large("r.bin", io.BytesIO(BIG), segment_size=1000)
+    assert container.get_object_bytes("r.bin") == BIG
+    # 11 segments, one of them twice, and the manifest.
+    assert fake_swift.count(kind="object", method="PUT") == 13
+
+
+def test_a_failed_large_upload_removes_its_segments(
+    fake_swift: FakeSwift, container: Container
+) -> None:
+    fake_swift.fail_next(500, times=10, kind="object", method="PUT", path="/media/f.bin")
+    with pytest.raises(ServerError):
+        container.upload_large("f.bin", io.BytesIO(BIG), segment_size=1000)
+    assert fake_swift.store.object_names("media_segments") == []
+    assert not fake_swift.store.has_object("media", "f.bin")
+
+
+def test_too_many_segments_is_refused_before_uploading(
+    fake_swift: FakeSwift, container: Container
+) -> None:
+    with pytest.raises(ValueError, match="segment_size"):
+        container.upload_large("x", io.BytesIO(b"x" * 1001), segment_size=1)
+    assert fake_swift.count(kind="object", method="PUT") == 0
+
+
+# -- bulk --------------------------------------------------------------------------------------
+
+
+def test_bulk_delete(fake_swift: FakeSwift, storage: ObjectStorage, container: Container) -> None:
+    names = [f"d/{i} ü?" for i in range(5)]
+    for name in names:
+        container.put_object(name, b"x")
+    other = storage.container("empty-one")
+    other.create()
+    result = storage.bulk_delete(
+        [*(("media", n) for n in names), ("media", "missing"), ("empty-one", None)]
+    )
+    assert isinstance(result, BulkDeleteResult)
+    assert result.ok
+    assert result.deleted == 6
+    assert result.not_found == 1
+    assert fake_swift.store.object_names("media") == []
+    assert not other.exists()
+    assert fake_swift.count(kind="account", method="POST") == 1
+
+
+def test_delete_objects_reports_failures(storage: ObjectStorage, container: Container) -> None:
+    container.put_object("a", b"x")
+    full = storage.container("full")
+    full.create()
+    full.put_object("keep", b"x")
+    result = storage.bulk_delete([("media", "a"), ("full", None)])
+    assert not result.ok
+    assert [e.path for e in result.errors] == ["/full"]
+    assert result.errors[0].status == 409
+    assert container.delete_objects([]).deleted == 0
+    with pytest.raises(InvalidNameError):
+        container.delete_objects([""])
+
+
+def test_extract_archive(fake_swift: FakeSwift, container: Container) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in [("a.txt", b"alpha"), ("dir/b.txt", b"beta")]:
+            entry = tarfile.TarInfo(name)
+            entry.size = len(data)
+            tar.addfile(entry, io.BytesIO(data))
+    buffer.seek(0)
+    result = container.extract_archive(buffer, archive_format="tar.gz", prefix="up/")
+    assert result.ok
+    assert result.files_created == 2
+    assert container.get_object_bytes("up/dir/b.txt") == b"beta"
+    with pytest.raises(ValueError, match="archive_format"):
+        container.extract_archive(b"", archive_format="zip")
+
+
+# -- TempURL, FormPost, sendmefile -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("digest", ["sha256", "sha512", "sha1"])
+def test_temp_url_gives_anonymous_access_until_it_expires(
+    fake_swift: FakeSwift, storage: ObjectStorage, container: Container, digest: str
+) -> None:
+    storage.set_account_metadata(temp_url_key="account-key")
+    container.put_object("private/ü.txt", b"secret content")
+    url = container.temp_url("private/ü.txt", key="account-key", expires_in=60, digest=digest)
+    assert "account-key" not in url
+    assert _anonymous("GET", url).data == b"secret content"
+    assert _anonymous("GET", container.public_url("private/ü.txt")).status == 401
+    expired = container.temp_url(
+        "private/ü.txt", key="account-key", expires_at=int(time.time()) - 1
+    )
+    assert _anonymous("GET", expired).status == 401
+    wrong = container.temp_url("private/ü.txt", key="other-key", expires_in=60)
+    assert _anonymous("GET", wrong).status == 401
+
+
+def test_temp_url_for_upload_and_as_attachment(
+    storage: ObjectStorage, container: Container
+) -> None:
+    container.set_metadata(temp_url_key="container-key")
+    put_url = container.temp_url("up.bin", key="container-key", expires_in=60, method="PUT")
+    assert _anonymous("PUT", put_url, body=b"uploaded").status == 201
+    assert container.get_object_bytes("up.bin") == b"uploaded"
+    get_url = container.temp_url("up.bin", key="container-key", expires_in=60, filename="a b.bin")
+    reply = _anonymous("GET", get_url)
+    assert reply.headers["Content-Disposition"].startswith("attachment")
+    with pytest.raises(ValueError, match="expires"):
+        container.temp_url("x", key="k")
+    with pytest.raises(ValueError, match="expires"):
+        container.temp_url("x", key="k", expires_in=10, expires_at=10)
+
+
+def test_form_post_uploads_from_a_browser_form(
+    storage: ObjectStorage, container: Container
+) -> None:
+    storage.set_account_metadata(temp_url_key="form-key")
+    form = container.form_post(
+        key="form-key", max_file_size=1000, max_file_count=2, prefix="in/", expires_in=60
+    )
+    body = encode_multipart(
+        form.fields, [FormFile("one.txt", b"first"), FormFile("two.txt", b"second")]
+    )
+    reply = _anonymous(
+        "POST",
+        form.action,
+        body=b"".join(body),
+        headers={"Content-Type": body.content_type},
+    )
+    assert reply.status in (201, 303)
+    assert container.get_object_bytes("in/one.txt") == b"first"
+    assert container.get_object_bytes("in/two.txt") == b"second"
+
+
+def test_sendmefile_link(fake_swift: FakeSwift, container: Container) -> None:
+    result = container.create_sendmefile_link("drop/inbox", variant="inplace", help_text="Hi")
+    assert result.etag == hashlib.md5(b"Hi").hexdigest()
+    info = container.head_object("drop/inbox")
+    assert info.content_type == "x-storage/sendmefile+inplace"
+    reply = _anonymous(
+        "PUT", container.public_url("drop/inbox"), body=b"file!", headers={"X-Filename": "f.txt"}
+    )
+    assert reply.status == 201
+    assert container.get_object_bytes("drop/inbox") == b"file!"
+    with pytest.raises(NotFoundError):
+        container.storage.container("nope").create_sendmefile_link("x")

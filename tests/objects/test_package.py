@@ -1,0 +1,31 @@
+"""The public surface: sorted, importable, documented."""
+
+from __future__ import annotations
+
+import inspect
+
+import selectel_objects
+from selectel_objects import errors
+
+
+def test_all_is_sorted_and_importable() -> None:
+    for module in (selectel_objects, errors):
+        assert module.__all__ == sorted(module.__all__)
+        for name in module.__all__:
+            assert getattr(module, name) is not None
+
+
+def test_every_error_is_exported_at_the_top_too() -> None:
+    for name in errors.__all__:
+        assert getattr(selectel_objects, name) is getattr(errors, name)
+        assert issubclass(getattr(errors, name), errors.ObjectStorageError)
+
+
+def test_public_names_have_docstrings() -> None:
+    for name in selectel_objects.__all__:
+        obj = getattr(selectel_objects, name)
+        assert inspect.getdoc(obj), name
+        if inspect.isclass(obj):
+            for attr, member in vars(obj).items():
+                if not attr.startswith("_") and inspect.isfunction(member):
+                    assert inspect.getdoc(member), f"{name}.{attr}"
