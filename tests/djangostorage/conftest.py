@@ -21,10 +21,10 @@ if not settings.configured:
     settings.configure(**{k: getattr(test_settings, k) for k in dir(test_settings) if k.isupper()})
     django.setup()
 
-from django.test.utils import override_settings
 from django_selectel._clients import clear_clients
 from selectel_objects import ObjectStorage
 
+from tests.djangostorage.helpers import override_storages
 from tests.fakeswift import FakeSwift
 
 SELECTEL = "django_selectel.storages.SelectelStorage"
@@ -84,7 +84,7 @@ def media_settings(options: dict[str, Any]) -> Iterator[dict[str, Any]]:
         "default": {"BACKEND": SELECTEL, "OPTIONS": options},
         "staticfiles": settings.STORAGES["staticfiles"],
     }
-    with override_settings(STORAGES=storages_setting):
+    with override_storages(STORAGES=storages_setting):
         yield storages_setting
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
-from django.test.utils import override_settings
 
+from tests.djangostorage.helpers import override_storages
 from tests.fakeswift import FakeSwift
 
 SELECTEL = "django_selectel.storages.SelectelStorage"
@@ -40,7 +40,7 @@ def test_wrong_password_exits_non_zero(
         "default": {"BACKEND": SELECTEL, "OPTIONS": {**options, "key": "wrong-key"}},
         "staticfiles": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     }
-    with override_settings(STORAGES=storages), pytest.raises(SystemExit) as exit_info:
+    with override_storages(STORAGES=storages), pytest.raises(SystemExit) as exit_info:
         execute_from_command_line(["manage.py", "selectel_check", "--no-color"])
     assert exit_info.value.code == 1
     captured = capsys.readouterr()
@@ -51,18 +51,18 @@ def test_wrong_password_exits_non_zero(
 
 def test_missing_container_fails_unless_auto_created(options: dict[str, Any]) -> None:
     missing = {**options, "container": "not-there"}
-    with override_settings(STORAGES={"media": {"BACKEND": SELECTEL, "OPTIONS": missing}}):
+    with override_storages(STORAGES={"media": {"BACKEND": SELECTEL, "OPTIONS": missing}}):
         with pytest.raises(CommandError):
             _run("media")
     created = {**missing, "auto_create_container": True}
-    with override_settings(STORAGES={"media": {"BACKEND": SELECTEL, "OPTIONS": created}}):
+    with override_storages(STORAGES={"media": {"BACKEND": SELECTEL, "OPTIONS": created}}):
         assert "All 1 storage(s) work." in _run("media")
 
 
 def test_missing_credentials_are_reported(fake_swift: FakeSwift) -> None:
     storages = {"default": {"BACKEND": SELECTEL, "OPTIONS": {"container": "c"}}}
     out = io.StringIO()
-    with override_settings(STORAGES=storages), pytest.raises(CommandError):
+    with override_storages(STORAGES=storages), pytest.raises(CommandError):
         call_command("selectel_check", stdout=out, no_color=True)
     assert "FAIL configuration: no credentials" in out.getvalue()
     assert fake_swift.count() == 0
@@ -73,7 +73,7 @@ def test_api_storage_probes_the_container_given(
 ) -> None:
     api = {k: v for k, v in options.items() if k != "container"}
     storages = {"legacy": {"BACKEND": "django_selectel.storages.ApiStorage", "OPTIONS": api}}
-    with override_settings(STORAGES=storages):
+    with override_storages(STORAGES=storages):
         assert "skipped" in _run()
         output = _run("--container", container)
     assert f"'{container}'" in output and "All 1 storage(s) work." in output

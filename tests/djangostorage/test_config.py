@@ -17,6 +17,8 @@ from django_selectel.storages import (
 )
 from selectel_auth import KeystoneCredential, StaticCredential, SwiftV1Credential
 
+from tests.djangostorage.helpers import override_storages
+
 V1 = {"user": "12345_web", "key": "s3cret-key", "container": "media"}
 V3 = {
     "username": "svc",
@@ -174,10 +176,10 @@ def test_settings_are_read_at_construction() -> None:
 
 def test_alias_reads_storages_options_and_explicit_options_win() -> None:
     storages = {"media": {"BACKEND": "django_selectel.storages.SelectelStorage", "OPTIONS": V1}}
-    with override_settings(STORAGES=storages):
+    with override_storages(STORAGES=storages):
         storage = SelectelStorage(alias="media", location="x")
     assert (storage.config.container, storage.config.location) == ("media", "x")
-    with override_settings(STORAGES=storages), pytest.raises(ImproperlyConfigured, match="nope"):
+    with override_storages(STORAGES=storages), pytest.raises(ImproperlyConfigured, match="nope"):
         SelectelStorage(alias="nope")
 
 

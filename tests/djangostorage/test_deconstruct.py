@@ -19,6 +19,8 @@ from django_selectel.storages import (
     SelectelStorage,
 )
 
+from tests.djangostorage.helpers import override_storages
+
 SECRETS = ("s3cret-key", "s3cret-pass", "tuk-secret")
 V1 = {"user": "12345_web", "key": "s3cret-key", "container": "media"}
 
@@ -56,7 +58,7 @@ def test_keystone_password_stays_out_of_migrations() -> None:
 
 def test_a_storages_entry_deconstructs_to_its_alias() -> None:
     entry = {"BACKEND": "django_selectel.storages.SelectelStorage", "OPTIONS": V1}
-    with override_settings(STORAGES={"default": entry, "media": entry}):
+    with override_storages(STORAGES={"default": entry, "media": entry}):
         storage = storages["media"]
         assert isinstance(storage, SelectelStorage)
         text = _serialised(models.FileField(storage=storage))
@@ -118,7 +120,7 @@ def test_pickle_carries_the_settings_reference_not_the_credentials() -> None:
 
 def test_pickle_of_a_storages_entry_uses_the_alias() -> None:
     entry = {"BACKEND": "django_selectel.storages.SelectelStorage", "OPTIONS": V1}
-    with override_settings(STORAGES={"default": entry}):
+    with override_storages(STORAGES={"default": entry}):
         blob = pickle.dumps(storages["default"])
         _assert_no_secret(blob)
         assert pickle.loads(blob).config.key == "s3cret-key"

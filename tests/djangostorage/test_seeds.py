@@ -12,6 +12,7 @@ from django.core.files.storage import storages
 from django.test.utils import override_settings
 from django_selectel.storages import ApiStorage, SelectelStorage
 
+from tests.djangostorage.helpers import override_storages
 from tests.fakeswift import FakeSwift
 
 
@@ -112,7 +113,7 @@ def test_seed2_schema_referenced_from_storages_options(
             "transport": transport_name,
         },
     }
-    with override_settings(SELECTEL_STORAGES=schemas, STORAGES={"default": entry}):
+    with override_storages(SELECTEL_STORAGES=schemas, STORAGES={"default": entry}):
         storage = storages["default"]
         assert isinstance(storage, SelectelStorage)
         storage.save("s.css", ContentFile(b"body{}"))

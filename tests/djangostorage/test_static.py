@@ -13,9 +13,9 @@ import pytest
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.files.base import ContentFile
 from django.core.management import call_command
-from django.test.utils import override_settings
 from django_selectel.storages import ManifestSelectelStaticStorage, SelectelStaticStorage
 
+from tests.djangostorage.helpers import override_storages
 from tests.fakeswift import FakeSwift
 
 SOURCES = Path(__file__).parent / "static_src"
@@ -37,7 +37,7 @@ def sources(tmp_path: Path) -> Path:
 
 def _configure(backend: str, options: dict[str, Any], sources: Path) -> Any:
     static = {**options, "location": "static"}
-    return override_settings(
+    return override_storages(
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
             "staticfiles": {"BACKEND": backend, "OPTIONS": static},

@@ -16,6 +16,7 @@ from django.test.utils import override_settings
 from django_selectel.storages import SelectelStorage
 from selectel_objects import NotFoundError, ObjectStorage, ServerError
 
+from tests.djangostorage.helpers import override_storages
 from tests.fakeswift import FakeSwift
 
 
@@ -579,7 +580,7 @@ def test_missing_credentials_fail_at_first_use_not_at_import(options: dict[str, 
 
 def test_pickle_never_carries_the_token(fake_swift: FakeSwift, options: dict[str, Any]) -> None:
     entry = {"BACKEND": "django_selectel.storages.SelectelStorage", "OPTIONS": options}
-    with override_settings(STORAGES={"default": entry}):
+    with override_storages(STORAGES={"default": entry}):
         from django.core.files.storage import storages
 
         storage = storages["default"]

@@ -493,7 +493,24 @@ EXPECTED: dict[str, dict[str, str]] = {
 
 #: Cells where the packages are known to behave wrongly: (operation, fault) -> reason.
 #: They run as strict xfails so that a fix shows up.
-KNOWN_BUGS: dict[tuple[str, str], str] = {}
+_CREATE_ONLY_RETRY = (
+    "put_object(if_none_match=True): the first PUT was stored but its answer was lost; the "
+    "retry gets 412 and AlreadyExistsError is raised although the object under the name is "
+    "the one just sent (its ETag is the MD5 sent). Want: success (on a 412 after a retry, "
+    "compare the stored ETag with the body's MD5)"
+)
+_DJANGO_DUPLICATE = (
+    "SelectelStorage.save (overwrite_files off): the create-only PUT was stored but its "
+    "answer was lost; the retry's 412 makes save() upload a second copy under an alternative "
+    "name and return that, leaving an orphan object under the name asked for (root cause: the "
+    "create-only retry in selectel-objects)"
+)
+KNOWN_BUGS: dict[tuple[str, str], str] = {
+    ("put create-only (if_none_match)", "reset before reply"): _CREATE_ONLY_RETRY,
+    ("put create-only (if_none_match)", "read timeout"): _CREATE_ONLY_RETRY,
+    ("django save", "reset before reply"): _DJANGO_DUPLICATE,
+    ("django save", "read timeout"): _DJANGO_DUPLICATE,
+}
 
 
 def cells() -> list[tuple[str, str]]:
@@ -614,14 +631,16 @@ def render_table() -> list[str]:
             shown = []
             for transport in transports:
                 outcome, expected = row.get(transport, ("-", "-"))
-                if outcome != expected and outcome != "-":
+                if outcome not in (expected, "-"):
                     mismatches += 1
-                    outcome = f"{outcome} (expected {expected})"
+                    known = (op.name, fault.name) in KNOWN_BUGS
+                    outcome = f"{outcome} ({'KNOWN BUG, ' if known else ''}want {expected})"
                 shown.append(f"{outcome:<{col}}")
             lines.append(f"{op.name:<{op_width}}  {fault.name:<{fault_width}}  " + "  ".join(shown))
     not_applicable = sum(1 for op in OPERATIONS for f in FAULTS if not f.applies(op))
     lines.append(
-        f"{len(RESULTS)} pairs shown, {mismatches} outcome(s) differ from the expectation, "
+        f"{len(RESULTS)} pairs shown, {mismatches} outcome(s) differ from the expectation "
+        f"({len(KNOWN_BUGS)} pairs are known bugs, run as strict xfails), "
         f"{not_applicable} pairs n/a (no request/reply body for the fault to cut)"
     )
     return lines

@@ -16,10 +16,10 @@ if not settings.configured:
     settings.configure(**{k: getattr(test_settings, k) for k in dir(test_settings) if k.isupper()})
     django.setup()
 
-from django_selectel._clients import clear_clients  # noqa: E402 - needs Django configured
-from django_selectel.storages import SelectelStorage  # noqa: E402
+from django_selectel._clients import clear_clients
+from django_selectel.storages import SelectelStorage
 
-from tests.reliability import _matrix  # noqa: E402
+from tests.reliability import _matrix
 
 
 @pytest.fixture

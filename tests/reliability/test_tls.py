@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import trustme
+from urllib3.exceptions import InsecureRequestWarning
 from selectel_auth import (
     AuthTransportError,
     KeystoneCredential,
@@ -118,7 +119,7 @@ def test_auth_refuses_a_certificate_of_another_ca(
 
 @pytest.mark.parametrize("kind", sorted(CREDENTIALS))
 def test_auth_refuses_a_certificate_for_another_host(wrong_host_fake: FakeSwift, kind: str) -> None:
-    with pytest.raises(AuthTransportError, match="TLS|certificate|hostname"):
+    with pytest.raises(AuthTransportError, match=r"TLS|certificate|hostname"):
         CREDENTIALS[kind](wrong_host_fake, verify=wrong_host_fake.ca_path).get_token()
     assert wrong_host_fake.count() == 0
 
@@ -177,9 +178,11 @@ def test_objects_round_trip_with_ca_bundle(fake_swift_tls: FakeSwift, transport:
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_objects_auth_verifies_by_default(fake_swift_tls: FakeSwift, transport: str) -> None:
     sleeps: list[float] = []
-    with _storage(fake_swift_tls, transport, sleeps) as storage:
-        with pytest.raises(AuthTransportError, match="TLS"):
-            storage.container("media").create()
+    with (
+        _storage(fake_swift_tls, transport, sleeps) as storage,
+        pytest.raises(AuthTransportError, match="TLS"),
+    ):
+        storage.container("media").create()
     assert fake_swift_tls.count() == 0
 
 
@@ -188,9 +191,11 @@ def test_objects_requests_verify_by_default(fake_swift_tls: FakeSwift, transport
     credential = _static(fake_swift_tls)
     before = fake_swift_tls.count()
     sleeps: list[float] = []
-    with ObjectStorage(credential, transport=transport, retry=fast_retry(sleeps=sleeps)) as st:
-        with pytest.raises(TlsError, match="ca_bundle"):
-            st.container("media").create()
+    with (
+        ObjectStorage(credential, transport=transport, retry=fast_retry(sleeps=sleeps)) as st,
+        pytest.raises(TlsError, match="ca_bundle"),
+    ):
+        st.container("media").create()
     assert fake_swift_tls.count() == before
     assert sleeps == [], "a TLS failure is not retried"
 
@@ -202,11 +207,13 @@ def test_objects_refuse_a_certificate_of_another_ca(
     credential = _static(fake_swift_tls)
     before = fake_swift_tls.count()
     sleeps: list[float] = []
-    with ObjectStorage(
-        credential, transport=transport, ca_bundle=other_ca, retry=fast_retry(sleeps=sleeps)
-    ) as storage:
-        with pytest.raises(TlsError):
-            storage.container("media").put_object("x", b"must not arrive")
+    with (
+        ObjectStorage(
+            credential, transport=transport, ca_bundle=other_ca, retry=fast_retry(sleeps=sleeps)
+        ) as storage,
+        pytest.raises(TlsError),
+    ):
+        storage.container("media").put_object("x", b"must not arrive")
     assert fake_swift_tls.count() == before
     assert sleeps == []
     with (
@@ -223,11 +230,13 @@ def test_objects_refuse_a_certificate_for_another_host(
     wrong_host_fake: FakeSwift, transport: str
 ) -> None:
     token = StaticCredential("AUTH_tk" + "0" * 32, wrong_host_fake.storage_url())
-    with ObjectStorage(
-        token, transport=transport, ca_bundle=wrong_host_fake.ca_path, retry=fast_retry()
-    ) as storage:
-        with pytest.raises(TlsError):
-            storage.container("media").create()
+    with (
+        ObjectStorage(
+            token, transport=transport, ca_bundle=wrong_host_fake.ca_path, retry=fast_retry()
+        ) as storage,
+        pytest.raises(TlsError),
+    ):
+        storage.container("media").create()
     assert wrong_host_fake.count() == 0
 
 
@@ -236,7 +245,10 @@ def test_objects_verify_false_is_explicit_and_works(
     fake_swift_tls: FakeSwift, transport: str
 ) -> None:
     credential = _static(fake_swift_tls)
-    with ObjectStorage(credential, transport=transport, verify=False) as storage:
+    with (
+        ObjectStorage(credential, transport=transport, verify=False) as storage,
+        pytest.warns(InsecureRequestWarning),
+    ):
         assert storage.container("media").create() is True
 
 

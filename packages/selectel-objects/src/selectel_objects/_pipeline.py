@@ -85,10 +85,11 @@ class Pipeline:
     ) -> HttpResponse:
         """Send the request ``build(storage_url)`` returns, until it succeeds or must fail.
 
-        ``body`` is attached per attempt and must be replayable for a retry. The answer has a success status of the request
-        (or one of ``ok_after_retry`` once a retry happened: a DELETE whose first attempt
-        went through finds nothing the second time). ``stream=False`` answers are read.
-        ``errors`` overrides the generated status -> exception table.
+        ``body`` is attached per attempt and must be replayable for a retry. The answer has
+        a success status of the request (or one of ``ok_after_retry`` once a retry happened:
+        a DELETE whose first attempt went through finds nothing the second time).
+        ``stream=False`` answers are read. ``errors`` overrides the generated
+        status -> exception table.
         """
         retries = 0
         reauthenticated = False
