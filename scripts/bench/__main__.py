@@ -27,7 +27,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = os.urandom(1024)
@@ -191,7 +191,9 @@ class Ours:
         self.c.delete_object(name)
 
     def upload(self, name: str, size: int) -> None:
-        self.c.put_object(name, PatternFile(size), content_type="application/octet-stream")
+        # PatternFile has the file methods the client uses (read, seek, tell).
+        body = cast(BinaryIO, PatternFile(size))
+        self.c.put_object(name, body, content_type="application/octet-stream")
 
     def download(self, name: str) -> int:
         n = 0

@@ -21,6 +21,7 @@ import os
 import tempfile
 import uuid
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
 ACCOUNT = "AUTH_bench"
@@ -72,7 +73,7 @@ class _Sink:
         self.size = 0
         self.buffer: bytearray | None = bytearray()
         self.path: Path | None = None
-        self.fh: object = None
+        self.fh: BinaryIO | None = None
         self.spool = spool
 
     def write(self, data: bytes) -> None:
@@ -83,16 +84,16 @@ class _Sink:
             if len(self.buffer) > MEMORY_LIMIT:
                 self.path = self.spool / uuid.uuid4().hex
                 self.fh = self.path.open("wb")
-                self.fh.write(self.buffer)  # type: ignore[attr-defined]
+                self.fh.write(self.buffer)
                 self.buffer = None
-        else:
-            self.fh.write(data)  # type: ignore[attr-defined]
+        elif self.fh is not None:
+            self.fh.write(data)
 
     def finish(self) -> bytes | Path:
         if self.buffer is not None:
             return bytes(self.buffer)
-        self.fh.close()  # type: ignore[attr-defined]
-        assert self.path is not None
+        assert self.fh is not None and self.path is not None
+        self.fh.close()
         return self.path
 
 
