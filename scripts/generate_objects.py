@@ -337,10 +337,6 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _doc(text: str, indent: str = "    ") -> str:
-    return f'{indent}"""{text}"""\n' if "\n" not in text else f'{indent}"""{text}\n{indent}"""\n'
-
-
 def render(description: Description, source: str) -> dict[str, str]:
     """The generated modules (file name -> unformatted source)."""
     return {

@@ -51,9 +51,9 @@ def test_wrong_password_exits_non_zero(
 
 def test_missing_container_fails_unless_auto_created(options: dict[str, Any]) -> None:
     missing = {**options, "container": "not-there"}
-    with override_storages(STORAGES={"media": {"BACKEND": SELECTEL, "OPTIONS": missing}}):
-        with pytest.raises(CommandError):
-            _run("media")
+    absent = {"media": {"BACKEND": SELECTEL, "OPTIONS": missing}}
+    with override_storages(STORAGES=absent), pytest.raises(CommandError):
+        _run("media")
     created = {**missing, "auto_create_container": True}
     with override_storages(STORAGES={"media": {"BACKEND": SELECTEL, "OPTIONS": created}}):
         assert "All 1 storage(s) work." in _run("media")

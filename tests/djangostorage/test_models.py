@@ -40,7 +40,7 @@ def test_same_file_name_twice_keeps_both(fake_swift: FakeSwift, container: str) 
     first = Document.objects.create(title="a", attachment=ContentFile(b"1", name="same.txt"))
     second = Document.objects.create(title="b", attachment=ContentFile(b"2", name="same.txt"))
     assert first.attachment.name != second.attachment.name
-    assert len(second.attachment.name) <= 100
+    assert second.attachment.name is not None and len(second.attachment.name) <= 100
     assert Document.objects.get(pk=first.pk).attachment.read() == b"1"
     assert Document.objects.get(pk=second.pk).attachment.read() == b"2"
     assert len(fake_swift.store.object_names(container)) == 2

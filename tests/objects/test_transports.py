@@ -176,6 +176,7 @@ def test_a_client_over_tls_with_a_private_ca(
             key=fake_swift_tls.v1_key,
             transport=transport_name,
             retry=RetryPolicy(total=0),
+            retries=0,  # the credential's own retries of a failed token request
         ) as untrusting,
         pytest.raises(AuthTransportError, match="TLS"),
     ):

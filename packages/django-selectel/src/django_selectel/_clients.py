@@ -142,7 +142,10 @@ def build_credential(config: StorageConfig, sender: HttpSender | None = None) ->
 
 
 def _build(config: StorageConfig) -> Client:
-    transport, _owned = get_transport(config.transport, ca_bundle=config.ca_bundle)
+    pool: dict[str, Any] = {}
+    if config.pool_maxsize:
+        pool["pool_maxsize"] = config.pool_maxsize
+    transport, _owned = get_transport(config.transport, ca_bundle=config.ca_bundle, **pool)
     try:
         credential = RecordingCredential(build_credential(config, TransportSender(transport)))
         kwargs: dict[str, Any] = {}

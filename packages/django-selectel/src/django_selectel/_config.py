@@ -28,6 +28,7 @@ __all__ = [
     "OPTION_NAMES",
     "SECRET_OPTIONS",
     "StorageConfig",
+    "is_seed2_login",
     "parse_dsn",
     "resolve_options",
     "seed1_options",
@@ -62,6 +63,7 @@ _KINDS: Final[dict[str, str]] = {
     "retry_backoff": "float",
     "refresh_margin": "float",
     "token_cache": "str",
+    "pool_maxsize": "int",
     # what to store where
     "container": "str",
     "location": "str",
@@ -135,6 +137,7 @@ class StorageConfig:
     retry_backoff: float | None = None
     refresh_margin: float | None = None
     token_cache: str | None = None
+    pool_maxsize: int | None = None
     container: str | None = None
     location: str = ""
     auto_create_container: bool = False
@@ -197,6 +200,7 @@ class StorageConfig:
             self.retry_backoff,
             self.refresh_margin,
             self.token_cache,
+            self.pool_maxsize,
         )
         return hashlib.sha256(repr(parts).encode()).hexdigest()
 
@@ -330,9 +334,10 @@ _SEED2_KEYS: Final[dict[str, str]] = {
     "CONTAINER_NAME": "container",  # what that package's README documented
     "CUSTOM_DOMAIN": "custom_domain",
     "MAX_RETRIES": "retries",
+    "POOL_MAXSIZE": "pool_maxsize",
 }
-# Parsed by 1.x and used by nothing; accepted so that old settings keep loading.
-_SEED2_IGNORED: Final = frozenset({"POOL_CONNECTIONS", "POOL_MAXSIZE", "POOL_CONNS"})
+# requests' number of per-host pools: the transports here keep one pool per host anyway.
+_SEED2_IGNORED: Final = frozenset({"POOL_CONNECTIONS", "POOL_CONNS"})
 
 
 def _lower_option(key: object, source: str) -> str:
@@ -408,11 +413,12 @@ def parse_dsn(dsn: str, source: str = "dsn") -> dict[str, Any]:
     query: dict[str, Any] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         upper = key.upper()
-        if upper in ("POOL_CONNS", "POOL_MAXSIZE", "POOL_CONNECTIONS"):
+        if upper in _SEED2_IGNORED:
             continue
         if upper == "REQUESTS_FACTORY":
             _seed2_pairs({key: value}, source, {})
-        name = "retries" if upper == "MAX_RETRIES" else _lower_option(key, source)
+        name = _SEED2_KEYS.get(upper) if upper in ("MAX_RETRIES", "POOL_MAXSIZE") else None
+        name = name or _lower_option(key, source)
         query[name] = _coerce(name, value, source, from_text=True)
     out.update(query)
     return out
@@ -450,6 +456,19 @@ def schema_options(name: str) -> dict[str, Any]:
     if schemas is None or name not in schemas:
         raise _fail("storage", f"settings.SELECTEL_STORAGES has no schema {name!r}")
     return seed2_options(schemas[name], f"settings.SELECTEL_STORAGES[{name!r}]")
+
+
+def is_seed2_login(options: Mapping[str, Any]) -> bool:
+    """``username``/``password`` without an account or project: django-selectel-storage 1.x.
+
+    That package called the legacy v1 user and key ``username`` and ``password``. Keystone v3
+    cannot work without ``account_id`` and a project, so such options mean legacy v1.
+    """
+    return (
+        options.get("username") is not None
+        and options.get("auth_version") is None
+        and all(options.get(n) is None for n in ("account_id", "project_id", "project_name"))
+    )
 
 
 def _infer_auth_version(options: Mapping[str, Any], source: str) -> AuthVersion | None:
@@ -490,6 +509,9 @@ def build_config(options: Mapping[str, Any], source: str) -> StorageConfig:
         if name not in OPTION_NAMES:
             raise _fail(source, f"unknown option {name!r}")
         values[name] = _coerce(name, value, source, from_text=False)
+    if is_seed2_login(values):
+        values["user"] = values.pop("username")
+        values["key"] = values.pop("password", None)
     version = _infer_auth_version(values, source)
     values.pop("auth_version", None)
     default_url = DEFAULT_V1_AUTH_URL if version == "1" else DEFAULT_V3_AUTH_URL

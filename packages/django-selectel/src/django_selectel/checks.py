@@ -7,6 +7,7 @@
 ``django_selectel.W001``  settings of django-selectel 2.x / django-selectel-storage 1.x
 ``django_selectel.W002``  an ``http://`` URL would carry passwords or tokens in clear text
 ``django_selectel.W003``  ``url()`` will fail until the first request (storage URL unknown)
+``django_selectel.W004``  ``username``/``password`` alone: read as legacy v1 (1.x style)
 =======================  ===================================================================
 
 Messages never contain a password, key or token.
@@ -15,6 +16,7 @@ Messages never contain a password, key or token.
 from __future__ import annotations
 
 import ipaddress
+import warnings
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -214,9 +216,14 @@ def _seed_messages() -> list[Any]:
                 id="django_selectel.W001",
             )
         )
+    storages = getattr(settings, "STORAGES", None) or {}
+    in_storages = {e.get("BACKEND") for e in storages.values() if isinstance(e, Mapping)}
     for setting in ("DEFAULT_FILE_STORAGE", "STATICFILES_STORAGE"):
-        value = getattr(settings, setting, None)
-        if isinstance(value, str) and value in _OLD_BACKENDS:
+        with warnings.catch_warnings():  # Django 4.2 warns on every read of these two
+            warnings.simplefilter("ignore")
+            value = getattr(settings, setting, None)
+        # Django 4.2 mirrors STORAGES into them; the STORAGES check below covers those.
+        if isinstance(value, str) and value in _OLD_BACKENDS and value not in in_storages:
             out.append(
                 Warning(
                     f"settings.{setting} names {value!r} (django-selectel-storage 1.x).",
@@ -224,7 +231,7 @@ def _seed_messages() -> list[Any]:
                     id="django_selectel.W001",
                 )
             )
-    for alias, entry in (getattr(settings, "STORAGES", None) or {}).items():
+    for alias, entry in storages.items():
         backend = entry.get("BACKEND") if isinstance(entry, Mapping) else None
         if backend in _OLD_BACKENDS:
             out.append(
@@ -249,5 +256,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             continue
         needs_container = not issubclass(backend, ApiStorage)
         messages.extend(_config_messages(config, where, needs_container=needs_container))
+        if _config.is_seed2_login(options):
+            messages.append(
+                Warning(
+                    f"{where}: 'username' and 'password' without 'account_id' and a project "
+                    "are read as legacy v1 credentials, as django-selectel-storage 1.x did.",
+                    hint="For Keystone v3 add 'account_id' and 'project_id' (or 'project_name'); "
+                    "for legacy v1 name them 'user' and 'key'.",
+                    id="django_selectel.W004",
+                )
+            )
     messages.extend(_seed_messages())
     return messages

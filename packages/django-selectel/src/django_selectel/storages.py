@@ -18,8 +18,10 @@ import time
 import weakref
 import zlib
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import IO, Any, ClassVar, Final
 
 from django.conf import settings
@@ -36,7 +38,6 @@ from selectel_objects import (
     NotFoundError,
     ObjectEntry,
     ObjectStorage,
-    PreconditionFailedError,
     PutResult,
     SubdirEntry,
 )
@@ -60,6 +61,11 @@ _WRITE_MODES: Final = {"wb": False, "w": True}
 _MAX_NAME_ATTEMPTS: Final = 100
 _CHUNK: Final = 64 * 1024
 _UNCOMPRESSED_SIZE_META: Final = "uncompressed-size"
+# Metadata for the upload in progress (save_with_metadata); a context variable keeps the
+# storage itself free of per-call state, so threads cannot see each other's metadata.
+_EXTRA_METADATA: ContextVar[Mapping[str, str]] = ContextVar(
+    "_EXTRA_METADATA", default=MappingProxyType({})
+)
 # Headers the storage itself owns; object_parameters may not set them.
 _RESERVED_HEADERS: Final = frozenset(
     {"content-length", "transfer-encoding", "etag", "if-none-match", "x-auth-token", "range"}
@@ -258,15 +264,6 @@ class SelectelStorage(Storage):
         if self._alias is not None:
             return path, (), {"alias": self._alias}
         return path, (), _public_kwargs(self._given)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        assert isinstance(other, SelectelStorage)
-        return self.deconstruct() == other.deconstruct() and self._config == other._config
-
-    def __hash__(self) -> int:
-        return hash((type(self), self._config.connection_key(), self._config.container))
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the settings reference only: never a token, a password or a client."""
@@ -502,6 +499,21 @@ class SelectelStorage(Storage):
     def _save(self, name: str, content: Any) -> str:
         return self._store(name, content, max_length=None)
 
+    def save_with_metadata(
+        self,
+        name: str | None,
+        content: Any,
+        metadata: Mapping[str, str] | None = None,
+        max_length: int | None = None,
+    ) -> str:
+        """:meth:`save` with object metadata (``X-Object-Meta-<key>``), as in
+        django-selectel-storage 1.x (which accepted the metadata and then dropped it)."""
+        token = _EXTRA_METADATA.set(dict(metadata or {}))
+        try:
+            return self.save(name, content, max_length=max_length)
+        finally:
+            _EXTRA_METADATA.reset(token)
+
     def get_object_parameters(self, name: str) -> dict[str, str]:
         """Headers for the upload of ``name`` (a copy of ``object_parameters``); override me."""
         return dict(self._config.object_parameters)
@@ -567,10 +579,11 @@ class SelectelStorage(Storage):
     ) -> Any:
         kwargs = _put_arguments(self.get_object_parameters(name))
         kwargs.setdefault("content_type", self._content_type(name, content))
+        metadata = {**kwargs.get("metadata", {}), **_EXTRA_METADATA.get()}
         if body.uncompressed is not None:
             kwargs["content_encoding"] = "gzip"
-            metadata = dict(kwargs.get("metadata") or {})
             metadata[_UNCOMPRESSED_SIZE_META] = str(body.uncompressed)
+        if metadata:
             kwargs["metadata"] = metadata
         body.stream.seek(0)
         if body.length > self._config.large_file_threshold:
@@ -633,7 +646,7 @@ class SelectelStorage(Storage):
                         content=content,
                         create_only=not overwrite,
                     )
-                except PreconditionFailedError:
+                except AlreadyExistsError:
                     clean = self._alternative(clean, max_length)
                     _, _, object_name = self._locate(clean)
                     continue
