@@ -57,6 +57,7 @@ class _LogCollector(logging.Handler):
         self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
         self.texts: list[str] = []
         self.scanned = 0
+        self.sections_scanned = 0  # report.sections accumulate over setup, call, teardown
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -131,17 +132,19 @@ def pytest_runtest_makereport(
     collector = item.stash.get(_LOGS, None)
     if collector is None:
         return report
-    texts = [(f"log record: {text[:40]}...", text) for text in collector.take()]
+    texts = [("log record", text) for text in collector.take()]
     if report.skipped:
         return report
+    sections = report.sections[collector.sections_scanned :]
+    collector.sections_scanned = len(report.sections)
     if item.get_closest_marker("secrets_in_output") is None:
-        texts += [(title, content) for title, content in report.sections]
+        texts += [(title, content) for title, content in sections]
     texts += _exception_texts(call.excinfo)
     if call.when == "teardown":
         texts += _object_texts(getattr(item, "funcargs", None) or {})
     secrets = _known_secrets(item)
     leaks = [
-        f"{where}: ...{_masked(text, secret)}..."
+        f"{where}: ...{_masked(text, secret, secrets)}..."
         for where, text in texts
         for secret in secrets
         if secret in text
@@ -203,8 +206,10 @@ def _object_texts(funcargs: dict[str, object]) -> list[tuple[str, str]]:
     return out
 
 
-def _masked(text: str, secret: str) -> str:
+def _masked(text: str, secret: str, secrets: set[str]) -> str:
+    """The text around the first ``secret``, with every known secret replaced."""
     at = text.find(secret)
-    before = text[max(0, at - 60) : at]
-    after = text[at + len(secret) : at + len(secret) + 60]
-    return f"{before}<SECRET>{after}".replace("\n", " ")
+    excerpt = text[max(0, at - 60) : at + len(secret) + 60]
+    for known in sorted(secrets, key=len, reverse=True):
+        excerpt = excerpt.replace(known, "<SECRET>")
+    return excerpt.replace("\n", " ")

@@ -40,11 +40,15 @@ def test_unknown_option() -> None:
     assert "'bucket'" in messages[0].msg
 
 
-def test_missing_credentials_and_container() -> None:
+def test_missing_credentials_warn_and_a_missing_container_is_an_error() -> None:
     messages = _messages(STORAGES=_storages({"storage_url": GOOD["storage_url"]}))
-    assert _ids(messages) == ["django_selectel.E001", "django_selectel.E001"]
+    assert _ids(messages) == ["django_selectel.E001", "django_selectel.W005"]
     text = " ".join(m.msg for m in messages)
     assert "no credentials" in text and "container" in text
+    incomplete = {**GOOD, "key": None}
+    messages = _messages(STORAGES=_storages(incomplete))
+    assert _ids(messages) == ["django_selectel.W005"]
+    assert "'key'" in messages[0].msg
 
 
 def test_api_storage_needs_no_container() -> None:
@@ -122,6 +126,18 @@ def test_obsolete_flat_settings_and_old_backend_paths() -> None:
     messages = _messages(STORAGES=old)
     assert _ids(messages) == ["django_selectel.E002"]
     assert SELECTEL in str(messages[0].hint)
+
+
+def test_username_without_account_is_read_as_legacy_v1() -> None:
+    seed2_style = {
+        "username": "u",
+        "password": "p",
+        "container": "c",
+        "storage_url": "https://s/v1/a",
+    }
+    messages = _messages(STORAGES=_storages(seed2_style))
+    assert _ids(messages) == ["django_selectel.W004"]
+    assert "account_id" in str(messages[0].hint)
 
 
 def test_no_selectel_settings_no_messages() -> None:

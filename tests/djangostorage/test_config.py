@@ -45,6 +45,7 @@ def test_every_option_is_accepted_and_typed() -> None:
         retry_backoff=0.25,
         refresh_margin=120,
         token_cache="/tmp/tokens",
+        pool_maxsize=32,
         location="uploads/2024",
         auto_create_container=True,
         overwrite_files=True,
@@ -70,6 +71,7 @@ def test_every_option_is_accepted_and_typed() -> None:
     assert config.object_parameters == {"Cache-Control": "max-age=60", "X-Delete-After": "3600"}
     assert config.transport == "requests"
     assert (config.retries, config.retry_backoff, config.refresh_margin) == (4, 0.25, 120)
+    assert config.pool_maxsize == 32
 
 
 def test_unknown_option_is_named() -> None:
@@ -314,9 +316,10 @@ def test_seed2_static_storage_in_storages_options() -> None:
 
 
 def test_seed2_options_are_accepted_and_requests_factory_is_refused() -> None:
-    options = {"MAX_RETRIES": 5, "POOL_CONNECTIONS": 10, "POOL_MAXSIZE": 10}
+    options = {"MAX_RETRIES": 5, "POOL_CONNECTIONS": 10, "POOL_MAXSIZE": 20}
     with override_settings(SELECTEL_STORAGES={"default": _seed2(OPTIONS=options)}):
-        assert SelectelStorage().config.retries == 5
+        config = SelectelStorage().config
+    assert (config.retries, config.pool_maxsize) == (5, 20)
     factory = _seed2(REQUESTS_FACTORY="myproject.session")
     with (
         override_settings(SELECTEL_STORAGES={"default": factory}),
@@ -331,6 +334,15 @@ def test_seed2_unknown_key_is_named() -> None:
         pytest.raises(ImproperlyConfigured, match="CONTANER"),
     ):
         SelectelStorage()
+
+
+def test_seed2_constructor_keywords_mean_legacy_v1() -> None:
+    config = SelectelStorage(
+        username="12345_web", password="p/w#?%", container="c", custom_domain="cdn.example.com"
+    ).config
+    assert (config.auth_version, config.user, config.key) == ("1", "12345_web", "p/w#?%")
+    assert config.custom_domain == "https://cdn.example.com"
+    assert isinstance(build_credential(config), SwiftV1Credential)
 
 
 def test_dsn_decodes_credentials_and_keeps_container_case() -> None:
@@ -350,6 +362,7 @@ def test_dsn_with_custom_domain_and_options() -> None:
         "retries": 4,
         "use_gz": True,
     }
+    assert parse_dsn("selectel://u:p@c?pool_maxsize=30&pool_conns=2")["pool_maxsize"] == 30
 
 
 def test_dsn_password_with_an_unencoded_at_sign() -> None:

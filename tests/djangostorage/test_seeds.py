@@ -118,3 +118,15 @@ def test_seed2_schema_referenced_from_storages_options(
         assert isinstance(storage, SelectelStorage)
         storage.save("s.css", ContentFile(b"body{}"))
         assert storage.deconstruct()[2] == {"alias": "default"}
+
+
+def test_seed2_keyword_constructor(target: FakeSwift, transport_name: str, container: str) -> None:
+    storage = SelectelStorage(
+        username=target.v1_user,
+        password=target.v1_key,
+        container=container,
+        auth_url=target.auth_v1_url,
+        transport=transport_name,
+    )
+    storage.save("k.txt", ContentFile(b"kw"))
+    assert storage.open("k.txt").read() == b"kw"

@@ -140,6 +140,21 @@ def test_manifest_urls_use_hashed_names_without_requests(
     assert stored is not None and b"logo." in stored.data  # the CSS points at the hashed logo
 
 
+def test_manifest_hashes_listed_files_from_their_etag(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    # Django hashes a file a CSS file refers to by reading it back from the storage.
+    storage = ManifestSelectelStaticStorage(**options, manifest_storage=None)
+    storage.save("img/logo.png", ContentFile(b"\x89PNG fake"))
+    assert storage.exists("img/logo.png")  # the listing is loaded
+    before = fake_swift.count()
+    hashed = storage.hashed_name("img/logo.png")
+    assert fake_swift.count() == before
+    reference = ManifestSelectelStaticStorage(**options, use_gz=True)  # reads the bytes
+    assert reference.hashed_name("img/logo.png") == hashed
+    assert fake_swift.count(kind="object", method="GET") >= 1
+
+
 def test_static_storage_answers_from_one_listing_per_10000_files(
     fake_swift: FakeSwift, options: dict[str, Any], container: str
 ) -> None:

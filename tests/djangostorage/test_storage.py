@@ -170,6 +170,18 @@ def test_object_parameters_and_the_override_hook(
     assert stored.content_type == "text/css; charset=utf-8"
 
 
+def test_save_with_metadata_as_django_selectel_storage_offered_it(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(**options, object_parameters={"X-Object-Meta-App": "site"})
+    storage.save_with_metadata("m.txt", ContentFile(b"x"), {"Owner": "42"})
+    storage.save("plain.txt", ContentFile(b"y"))  # the metadata was for that one call only
+    stored = fake_swift.store.get_object(container, "m.txt")
+    assert stored is not None and stored.metadata == {"app": "site", "owner": "42"}
+    plain = fake_swift.store.get_object(container, "plain.txt")
+    assert plain is not None and plain.metadata == {"app": "site"}
+
+
 def test_location_prefixes_every_name(
     fake_swift: FakeSwift, options: dict[str, Any], container: str
 ) -> None:
@@ -631,3 +643,51 @@ def test_large_gzip_files_keep_their_encoding(
     assert stored.headers["content-encoding"] == "gzip"
     assert storage.open("big.bin").read() == payload
     assert storage.size("big.bin") == len(payload)
+
+
+# --- resilience (the storage inherits it from selectel-objects and selectel-auth) -------------
+
+
+def test_an_expired_token_costs_one_reauthentication(
+    fake_swift: FakeSwift, options: dict[str, Any]
+) -> None:
+    storage = SelectelStorage(**options)
+    storage.save("t.txt", ContentFile(b"x"))
+    fake_swift.expire_tokens()
+    auth_before = fake_swift.count(kind="auth")
+    with storage.open("t.txt") as handle:
+        assert handle.read() == b"x"
+    assert fake_swift.count(kind="auth") - auth_before == 1
+
+
+def test_threads_share_one_token(fake_swift: FakeSwift, options: dict[str, Any]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    storage = SelectelStorage(**options)
+    before = fake_swift.count(kind="auth")
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(lambda i: storage.exists(f"n{i}"), range(16)))
+    assert results == [False] * 16
+    assert fake_swift.count(kind="auth") - before == 1
+
+
+def test_an_upload_cut_off_is_resent_whole(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(**options, retry_backoff=0)
+    payload = b"0123456789" * 50_000
+    fake_swift.reset_next("during_upload", method="PUT", kind="object", after_bytes=100_000)
+    storage.save("cut.bin", ContentFile(payload))
+    stored = fake_swift.store.get_object(container, "cut.bin")
+    assert stored is not None and stored.data == payload
+
+
+def test_a_download_cut_off_resumes_where_it_stopped(
+    fake_swift: FakeSwift, options: dict[str, Any], container: str
+) -> None:
+    payload = bytes(range(256)) * 4000
+    fake_swift.store.put_object(container, "long.bin", payload)
+    storage = SelectelStorage(**options, retry_backoff=0)
+    fake_swift.reset_next("mid_body", method="GET", kind="object", after_bytes=300_000)
+    with storage.open("long.bin") as handle:
+        assert handle.read() == payload

@@ -23,14 +23,23 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, unquote_to_bytes, urlsplit
-from xml.sax.saxutils import escape, quoteattr
+from xml.etree import ElementTree
 
 from werkzeug.wrappers import Request, Response
 
 from tests.fakeswift import middleware
 from tests.fakeswift.auth import AuthRegistry, Token, V1User, V3User
 from tests.fakeswift.faults import Faults, PathFilter, make_rule
-from tests.fakeswift.replies import HTML, PLAIN, Reply, error, json_reply, text_reply
+from tests.fakeswift.replies import (
+    BARE_PLAIN,
+    HTML,
+    PLAIN,
+    Reply,
+    error,
+    json_reply,
+    plain_error,
+    text_reply,
+)
 from tests.fakeswift.server import Delivery, RawResponse
 from tests.fakeswift.store import (
     ALLOWED_OBJECT_HEADERS,
@@ -69,9 +78,19 @@ MAX_NONASCENDING_RANGES = 8
 
 DEFAULT_TOKEN_TTL = 86400.0
 TRUE_VALUES = frozenset({"true", "1", "yes", "on", "t", "y"})
+#: The one storage policy, named as scripts/realswift.py configures real Swift.
+STORAGE_POLICY = "gold"
+_ACCEPTED_BODY = "<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>"
 
-_V1_PATHS = frozenset({"/auth/v1.0", "/auth/v1.0/", "/v1.0", "/v1.0/"})
+#: tempauth's auth_prefix: every path below it is an auth request.
+_TEMPAUTH_PREFIX = "/auth/"
 _V3_TOKEN_PATHS = frozenset({"/identity/v3/auth/tokens", "/v3/auth/tokens"})
+_API_VERSIONS = ("v1", "v1.0")
+#: Set in the WSGI environ when the reply must close the connection (body left unread).
+CLOSE_AFTER_REPLY = "fakeswift.close_after_reply"
+#: Allow header of 405s and OPTIONS (Swift's controllers list their public methods).
+_ALLOW = "OPTIONS, DELETE, GET, PUT, POST, HEAD"
+_ALLOW_OBJECT_OPTIONS = _ALLOW + ", COPY"
 
 
 @dataclass(frozen=True)
@@ -108,9 +127,18 @@ class RequestRecord:
     time: float = 0.0
 
 
+class NeedBody(Exception):  # noqa: N818 - a signal, not an error
+    """A handler asked for the request body while the fake answers without reading it."""
+
+
 @dataclass
 class Ctx:
-    """What a handler needs to know about the request being served."""
+    """What a handler needs to know about the request being served.
+
+    ``body`` is the request body; it is None while the fake decides whether it can answer
+    before reading it (``Expect: 100-continue``, an oversized ``Content-Length``): a handler
+    touching ``body`` then raises ``NeedBody`` and runs again once the body is in.
+    """
 
     request: Request
     method: str
@@ -120,10 +148,21 @@ class Ctx:
     account: str | None
     container: str | None
     obj: str | None
-    body: bytes
+    raw_body: bytes | None
     trans_id: str
     record: RequestRecord
     token: Token | None = None
+    #: Query parameters whose value is not valid UTF-8 (Swift answers 400 when it reads one).
+    bad_params: frozenset[str] = frozenset()
+    #: A token was sent but is unknown or expired (middleware before tempauth still runs).
+    bad_token: bool = False
+
+    @property
+    def body(self) -> bytes:
+        """The request body (raises ``NeedBody`` before it was read)."""
+        if self.raw_body is None:
+            raise NeedBody
+        return self.raw_body
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """A request header (case-insensitive)."""
@@ -527,12 +566,6 @@ class FakeSwift:
                     request.stream.read(plan.upload_reset_after)
             return self._finish(record, Reply(499), Delivery(mode="reset"), method)
 
-        try:
-            body = request.get_data()
-        except Exception:  # noqa: BLE001 - client went away mid-upload (Swift logs 499)
-            return self._finish(record, Reply(499), Delivery(mode="close"), method)
-        record.body_size = len(body)
-
         ctx = Ctx(
             request=request,
             method=method,
@@ -542,10 +575,24 @@ class FakeSwift:
             account=account,
             container=container,
             obj=obj,
-            body=body,
+            raw_body=None,
             trans_id=trans_id,
             record=record,
+            bad_params=_invalid_utf8_params(raw_query),
         )
+        if plan.fail_status is None and not plan.skip_processing and _answers_early(request):
+            # Swift answers what it can before reading the body (the client waits for
+            # "100 Continue"); such an answer closes the connection.
+            early = self._dispatch_locked(ctx, path)
+            if early is not None:
+                request.environ[CLOSE_AFTER_REPLY] = True
+                return self._finish(record, early, plan.delivery, method)
+        try:
+            ctx.raw_body = request.get_data()
+        except Exception:  # noqa: BLE001 - client went away mid-upload (Swift logs 499)
+            return self._finish(record, Reply(499), Delivery(mode="close"), method)
+        record.body_size = len(ctx.raw_body)
+
         if plan.fail_status is not None:
             reply = error(plan.fail_status)
             if plan.fail_status == 429:
@@ -555,12 +602,21 @@ class FakeSwift:
                 reply.set("Retry-After", str(int(ra)) if ra == int(ra) else str(ra))
         elif plan.skip_processing:
             reply = Reply(503)
-        elif path is None or "\x00" in path:
-            reply = error(412, "Invalid UTF8 or contains NULL")
         else:
-            with self.store.lock:
-                reply = self._dispatch(ctx)
+            reply = self._dispatch_locked(ctx, path)
+            assert reply is not None  # the body is in: every handler answers
         return self._finish(record, reply, plan.delivery, method)
+
+    def _dispatch_locked(self, ctx: Ctx, path: str | None) -> Reply | None:
+        """Serve under the store lock; None when the handler needs the body first."""
+        if path is None or "\x00" in path:
+            return error(412, "Invalid UTF8 or contains NULL")
+        try:
+            with self.store.lock:
+                return self._dispatch(ctx)
+        except NeedBody:
+            return None
+
 
     def _finish(
         self, record: RequestRecord, reply: Reply, delivery: Delivery | None, method: str
@@ -580,11 +636,19 @@ class FakeSwift:
             if not isinstance(body, bytes):
                 _close(body)
             body = b""
+            if reply.status >= 400:
+                # swob builds no error body for HEAD, so it announces none either.
+                reply.set("Content-Length", "0")
         if delivery is None:
             delivery = reply.delivery
         if delivery is not None and delivery.after_bytes == -1:
             delivery.after_bytes = (length or 0) // 2
-        return RawResponse(reply.status, list(reply.headers.items()), body, delivery)
+        headers = list(reply.headers.items())
+        if not _is_keystone(record.path):
+            # swob title-cases every header name: "Etag", "X-Object-Meta-Camelcase".
+            headers = [(name.title(), value) for name, value in headers]
+        return RawResponse(reply.status, headers, body, delivery)
+
 
     def _endpoint_prefixes(self) -> set[str]:
         return {
@@ -595,28 +659,47 @@ class FakeSwift:
 
     def _dispatch(self, ctx: Ctx) -> Reply:
         if ctx.kind == "auth":
-            if ctx.path in _V1_PATHS:
+            if ctx.path.startswith(_TEMPAUTH_PREFIX):
                 return self._auth_v1(ctx)
             return self._keystone(ctx)
         if ctx.kind == "info":
             if ctx.path == "/healthcheck":
-                return text_reply(200, "OK", PLAIN)
+                return text_reply(200, "OK", BARE_PLAIN)
             if ctx.method not in ("GET", "HEAD", "OPTIONS"):
                 return error(405)
-            return json_reply(200, middleware.info_document())
+            return json_reply(200, middleware.info_document(), "application/json; charset=UTF-8")
         if ctx.kind == "other":
-            return error(404)
+            return _unroutable(ctx.path)
         return self._storage(ctx)
 
     # -- v1 auth -----------------------------------------------------------------------------
     def _auth_v1(self, ctx: Ctx) -> Reply:
-        user = ctx.header("X-Auth-User") or ctx.header("X-Storage-User")
+        # tempauth serves every path under /auth/: GET only; <v1.0|auth> with X-Auth-User
+        # "account:user", or v1/<account>/auth where X-Storage-User may be the bare user.
+        if ctx.method != "GET":
+            return error(405)
+        segments = ctx.path[len(_TEMPAUTH_PREFIX) :].split("/")
         key = ctx.header("X-Auth-Key") or ctx.header("X-Storage-Pass")
-        found = self.auth.check_v1(user, key) if user and key else None
+        if segments[0] in ("v1.0", "auth"):
+            given = ctx.header("X-Auth-User") or ctx.header("X-Storage-User")
+            if not given or ":" not in given:
+                return self._v1_denied("unknown")
+            account, _, name = given.partition(":")
+        elif segments[0] == "v1" and len(segments) >= 3 and segments[2] == "auth":
+            account = segments[1]
+            name = ctx.header("X-Storage-User") or ""
+            if not name:
+                given = ctx.header("X-Auth-User") or ""
+                if ":" not in given or given.partition(":")[0] != account:
+                    return self._v1_denied(account)
+                name = given.partition(":")[2]
+            key = ctx.header("X-Storage-Pass") or ctx.header("X-Auth-Key")
+        else:
+            return error(400)
+        found = self.auth.check_v1(f"{account}:{name}", key) if account and name and key else None
         if found is None:
-            if self.v1_style == "selectel":
-                return error(403)
-            return error(401)
+            return self._v1_denied(account or "unknown")
+
         now = self.clock.time()
         token = self.auth.issue_v1(found, now, self.token_ttl)
         ctx.record.authenticated = True
@@ -624,13 +707,25 @@ class FakeSwift:
         if self.v1_style == "selectel":
             reply = Reply(204)
             reply.set("X-Expire-Auth-Token", remaining)
-        else:
-            reply = text_reply(200, "", HTML)
-            reply.set("X-Auth-Token-Expires", remaining)
-        reply.set("X-Storage-Url", self.storage_url(found.account))
+            reply.set("X-Storage-Url", self.storage_url(found.account))
+            reply.set("X-Auth-Token", token.value)
+            reply.set("X-Storage-Token", token.value)
+            return reply
+        reply = text_reply(200, "", HTML)
         reply.set("X-Auth-Token", token.value)
         reply.set("X-Storage-Token", token.value)
+        reply.set("X-Auth-Token-Expires", remaining)
+        reply.set("X-Storage-Url", self.storage_url(found.account))
         return reply
+
+
+    def _v1_denied(self, realm: str) -> Reply:
+        if self.v1_style == "selectel":
+            return error(403)
+        reply = error(401)
+        reply.set("Www-Authenticate", f'Swift realm="{realm}"')
+        return reply
+
 
     # -- Keystone v3 -------------------------------------------------------------------------
     def _keystone(self, ctx: Ctx) -> Reply:
@@ -819,15 +914,28 @@ class FakeSwift:
 
     # -- storage -----------------------------------------------------------------------------
     def _storage(self, ctx: Ctx) -> Reply:
-        if ctx.account is None:
-            return error(412, "Bad URL")
-        too_long = _name_too_long("Account", ctx.account, MAX_ACCOUNT_NAME_LENGTH)
-        if too_long is None and ctx.container is not None:
-            too_long = _name_too_long("Container", ctx.container, MAX_CONTAINER_NAME_LENGTH)
-        if too_long is not None:
-            return too_long
-        # Middleware that authorises by signature rather than by token comes first, as in
-        # Swift's pipeline (tempurl and formpost sit before the auth middleware).
+        # The order of Swift's proxy pipeline: listing_formats, bulk, tempurl, formpost,
+        # tempauth, then the controllers (copy, quotas, slo and dlo around the object one).
+        assert ctx.account is not None
+        if ctx.obj is None and ctx.method in ("GET", "HEAD"):
+            if "format" in ctx.bad_params:
+                return plain_error(400, '"format" parameter not valid UTF-8')
+            if _listing_format(ctx) is None:
+                return error(406)
+        token_value = ctx.header("X-Auth-Token") or ctx.header("X-Storage-Token")
+        if token_value:
+            token = self.auth.lookup(token_value, self.clock.time())
+            if token is None:
+                ctx.bad_token = True
+            else:
+                ctx.token = token
+                ctx.record.authenticated = True
+        # Bulk runs before the auth middleware: each of its subrequests is authorised alone.
+        if "extract-archive" in ctx.query and ctx.method == "PUT":
+            return middleware.extract_archive(self, ctx)
+        if "bulk-delete" in ctx.query and ctx.method in ("POST", "DELETE"):
+            return middleware.bulk_delete(self, ctx)
+        # TempURL and FormPost authorise by signature rather than by token.
         if ctx.obj is not None and "temp_url_sig" in ctx.query:
             return middleware.tempurl(self, ctx)
         if (
@@ -836,29 +944,14 @@ class FakeSwift:
             and (ctx.header("Content-Type") or "").lower().startswith("multipart/form-data")
         ):
             return middleware.formpost(self, ctx)
-        token_value = ctx.header("X-Auth-Token") or ctx.header("X-Storage-Token")
-        if token_value:
-            token = self.auth.lookup(token_value, self.clock.time())
-            if token is None:
-                return _unauthorized(ctx.account)
-            ctx.token = token
-            ctx.record.authenticated = True
-        elif ctx.method == "PUT" and ctx.obj is not None:
+        if ctx.bad_token:
+            return _unauthorized(ctx.account)
+        if ctx.token is None and ctx.method == "PUT" and ctx.obj is not None:
             smf = middleware.sendmefile_upload(self, ctx)
             if smf is not None:
                 return smf
         if ctx.method == "OPTIONS":
             return self._options(ctx)
-        if "extract-archive" in ctx.query and ctx.method == "PUT":
-            denied = self._authorize(ctx, write=True, account_level=ctx.container is None)
-            return denied or middleware.extract_archive(self, ctx)
-        if (
-            "bulk-delete" in ctx.query
-            and ctx.method in ("POST", "DELETE")
-            and ctx.container is None
-        ):
-            denied = self._authorize(ctx, write=True, account_level=True)
-            return denied or middleware.bulk_delete(self, ctx)
         if ctx.container is None:
             return self._account(ctx)
         if ctx.obj is None:
@@ -867,8 +960,9 @@ class FakeSwift:
 
     def _options(self, ctx: Ctx) -> Reply:
         reply = text_reply(200, "", HTML)
-        reply.set("Allow", "HEAD, GET, PUT, POST, COPY, OPTIONS, DELETE")
+        reply.set("Allow", _ALLOW if ctx.obj is None else _ALLOW_OBJECT_OPTIONS)
         return reply
+
 
     def dispatch_as_owner(self, ctx: Ctx) -> Reply:
         """Serve an object request with the account owner's rights (a valid TempURL)."""
@@ -914,6 +1008,8 @@ class FakeSwift:
         if ctx.method in ("PUT", "DELETE"):
             # Account management needs a reseller admin; no fake user is one.
             return error(403) if ctx.token is not None else _unauthorized(ctx.account or "")
+        if ctx.method not in ("GET", "HEAD", "POST"):
+            return _method_not_allowed()
         denied = self._authorize(ctx, write=ctx.method == "POST", account_level=True)
         if denied is not None:
             return denied
@@ -923,46 +1019,58 @@ class FakeSwift:
             bad = _update_metadata(acct.metadata, ctx, "X-Account-Meta-", "X-Remove-Account-Meta-")
             if bad is not None:
                 return bad
+            acct.mark_written(self.store.next_timestamp())
             return text_reply(204, "", HTML)
-        if ctx.method not in ("GET", "HEAD"):
-            return error(405)
         headers = self._account_headers(acct)
         if ctx.method == "HEAD":
-            reply = text_reply(204, "", HTML)
+            # An account nobody wrote to yet has no database: Swift makes up a 200 for it.
+            reply = text_reply(204 if acct.written else 200, "", PLAIN)
             reply.headers.update(headers)
-            reply.set("Content-Type", PLAIN)
+            _vary(ctx, reply)
             return reply
-        reply = self._listing_reply(
+        return self._listing_reply(
             ctx,
             acct.sorted_names(),
             lambda name: _container_entry(acct.containers[name]),
             ("account", acct.name),
+            headers,
         )
-        reply.headers.update(headers)
-        return reply
 
     def _account_headers(self, acct: Account) -> dict[str, str]:
-        objects = sum(c.object_count for c in acct.containers.values())
-        used = sum(c.bytes_used for c in acct.containers.values())
+        count = str(len(acct.containers))
+        objects = str(sum(c.object_count for c in acct.containers.values()))
+        used = str(sum(c.bytes_used for c in acct.containers.values()))
+        if not acct.written:
+            now = format_x_timestamp(self.clock.time())
+            return {
+                "X-Account-Container-Count": count,
+                "X-Account-Object-Count": objects,
+                "X-Account-Bytes-Used": used,
+                "X-Timestamp": now,
+                "X-Put-Timestamp": now,
+            }
         headers = {
-            "X-Account-Container-Count": str(len(acct.containers)),
-            "X-Account-Object-Count": str(objects),
-            "X-Account-Bytes-Used": str(used),
+            "X-Account-Container-Count": count,
+            "X-Account-Object-Count": objects,
+            "X-Account-Bytes-Used": used,
             "X-Timestamp": format_x_timestamp(acct.timestamp),
-            "X-Put-Timestamp": format_x_timestamp(acct.timestamp),
-            "X-Account-Storage-Policy-Policy-0-Container-Count": str(len(acct.containers)),
-            "X-Account-Storage-Policy-Policy-0-Object-Count": str(objects),
-            "X-Account-Storage-Policy-Policy-0-Bytes-Used": str(used),
-            "Accept-Ranges": "bytes",
         }
+        if acct.policy_used:
+            prefix = f"X-Account-Storage-Policy-{STORAGE_POLICY.title()}-"
+            headers[prefix + "Container-Count"] = count
+            headers[prefix + "Object-Count"] = objects
+            headers[prefix + "Bytes-Used"] = used
         for key, value in sorted(acct.metadata.items()):
             headers[meta_header_name("X-Account-Meta-", key)] = value
+        headers["Accept-Ranges"] = "bytes"
         return headers
 
     # -- container ---------------------------------------------------------------------------
     def _container(self, ctx: Ctx) -> Reply:
         assert ctx.account is not None and ctx.container is not None
         method = ctx.method
+        if method not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
+            return _method_not_allowed()
         listing = method in ("GET", "HEAD")
         admin_only = method in ("PUT", "POST", "DELETE")
         denied = self._authorize(ctx, write=not listing, account_level=admin_only, listing=listing)
@@ -978,31 +1086,32 @@ class FakeSwift:
             bad = _update_container_meta(cont, ctx)
             if bad is not None:
                 return bad
+            cont.modified = self.store.next_timestamp()
             return text_reply(204, "", HTML)
         if method == "DELETE":
             if cont.objects:
                 return error(409)
             del acct.containers[ctx.container]
             return text_reply(204, "", HTML)
-        if method not in ("GET", "HEAD"):
-            return error(405)
-        headers = self._container_headers(cont, owner=ctx.token is not None and ctx.token.admin)
+        headers = self._container_headers(cont, owner=_is_owner(ctx))
         if method == "HEAD":
-            reply = text_reply(204, "", HTML)
+            reply = text_reply(204, "", PLAIN)
             reply.headers.update(headers)
-            reply.set("Content-Type", PLAIN)
+            _vary(ctx, reply)
             return reply
-        reply = self._listing_reply(
+        return self._listing_reply(
             ctx,
             cont.sorted_names(),
             lambda name: _object_entry(name, cont.objects[name]),
             ("container", cont.name),
+            headers,
         )
-        reply.headers.update(headers)
-        return reply
 
     def _container_put(self, ctx: Ctx, acct: Account, cont: Container | None) -> Reply:
         assert ctx.container is not None
+        too_long = _name_too_long("Container", ctx.container, MAX_CONTAINER_NAME_LENGTH, HTML)
+        if too_long is not None:
+            return too_long
         created = cont is None
         if cont is None:
             cont = Container(name=ctx.container, timestamp=self.store.next_timestamp())
@@ -1019,17 +1128,21 @@ class FakeSwift:
         cont.metadata = scratch.metadata
         cont.read_acl = scratch.read_acl
         cont.write_acl = scratch.write_acl
+        if not created:
+            cont.modified = self.store.next_timestamp()
+        acct.mark_written(cont.timestamp, container=True)
         acct.containers[ctx.container] = cont
-        return text_reply(201 if created else 202, "", HTML)
+        if created:
+            return text_reply(201, "", HTML)
+        return text_reply(202, _ACCEPTED_BODY, HTML)
 
     def _container_headers(self, cont: Container, *, owner: bool) -> dict[str, str]:
         headers = {
             "X-Container-Object-Count": str(cont.object_count),
             "X-Container-Bytes-Used": str(cont.bytes_used),
             "X-Timestamp": format_x_timestamp(cont.timestamp),
-            "X-Put-Timestamp": format_x_timestamp(cont.timestamp),
-            "Last-Modified": format_last_modified(cont.timestamp),
-            "X-Storage-Policy": "Policy-0",
+            "Last-Modified": format_last_modified(cont.modified or cont.timestamp),
+            "X-Storage-Policy": STORAGE_POLICY,
             "Accept-Ranges": "bytes",
         }
         if owner:
@@ -1048,41 +1161,53 @@ class FakeSwift:
         names: list[str],
         entry: Callable[[str], dict[str, object]],
         root: tuple[str, str],
+        headers: Mapping[str, str],
     ) -> Reply:
-        fmt = _listing_format(ctx)
+        for param in ("path", "prefix", "delimiter", "marker", "end_marker"):
+            if param in ctx.bad_params:
+                return plain_error(400, f'"{param}" parameter not valid UTF-8')
         limit = LISTING_LIMIT
         given = ctx.query.get("limit")
         if given and given.isdigit():
             limit = int(given)
             if limit > LISTING_LIMIT:
                 return error(412, f"Maximum limit is {LISTING_LIMIT}")
+        prefix = ctx.query.get("prefix", "")
         delimiter = ctx.query.get("delimiter", "")
-        if len(delimiter) > 1:
-            return error(412, "Bad delimiter")
+        path = ctx.query.get("path")
+        if path is not None and root[0] == "container":
+            # ``path``: the objects right inside a pseudo folder, without its subfolders.
+            prefix = path.rstrip("/") + "/" if path else ""
+            delimiter = "/"
         items = _list(
             names,
             limit=limit,
             marker=ctx.query.get("marker", ""),
             end_marker=ctx.query.get("end_marker", ""),
-            prefix=ctx.query.get("prefix", ""),
+            prefix=prefix,
             delimiter=delimiter,
             reverse=ctx.query.get("reverse", "").lower() in TRUE_VALUES,
         )
-        if fmt == "json":
+        if path is not None and root[0] == "container":
+            items = [(name, is_subdir) for name, is_subdir in items if not is_subdir]
+        fmt = _listing_format(ctx) or "text/plain"
+        if fmt == "application/json":
             out = [entry(name) if not is_subdir else {"subdir": name} for name, is_subdir in items]
-            return json_reply(200, out)
-        if fmt == "xml":
-            return _xml_listing(root, [(n, s, None if s else entry(n)) for n, s in items])
-        if not items:
-            return text_reply(204, "", PLAIN)
-        return text_reply(200, "".join(name + "\n" for name, _ in items), PLAIN)
+            reply = json_reply(200, out)
+        elif fmt.endswith("/xml"):
+            reply = _xml_listing(root, [(n, s, None if s else entry(n)) for n, s in items], fmt)
+        elif not items:
+            reply = text_reply(204, "", PLAIN)
+        else:
+            reply = text_reply(200, "".join(name + "\n" for name, _ in items), PLAIN)
+        reply.headers.update(headers)
+        _vary(ctx, reply)
+        return reply
+
 
     # -- objects -----------------------------------------------------------------------------
     def _object(self, ctx: Ctx) -> Reply:
         assert ctx.account is not None and ctx.container is not None and ctx.obj is not None
-        too_long = _name_too_long("Object", ctx.obj, MAX_OBJECT_NAME_LENGTH)
-        if too_long is not None:
-            return too_long
         method = ctx.method
         if method in ("GET", "HEAD"):
             return self._authorize(ctx, write=False) or self._object_get(ctx)
@@ -1096,7 +1221,7 @@ class FakeSwift:
             return self._authorize(ctx, write=True) or self._object_delete(ctx)
         if method == "COPY":
             return self._copy_method(ctx)
-        return error(405)
+        return _method_not_allowed()
 
     def live_object(self, account: str, container: str, name: str) -> StoredObject | None:
         """The object unless absent or expired."""
@@ -1110,15 +1235,21 @@ class FakeSwift:
         cont = self.store.get_container(ctx.container, ctx.account)
         if cont is None:
             return error(404)
+        over = _over_quota(cont, _declared_length(ctx))
+        if over is not None:
+            return over
         if ctx.query.get("multipart-manifest") == "put":
             return middleware.slo_put(self, ctx, cont)
-        framing = _check_framing(ctx)
-        if framing is not None:
-            return framing
-        inm = ctx.header("If-None-Match")
-        if inm is not None:
-            if inm.strip() != "*":
-                return error(400, "If-None-Match only supports *")
+        # Everything Swift checks before it reads the body (and before "100 Continue").
+        bad = (
+            _check_framing(ctx)
+            or _name_too_long("Object", ctx.obj, MAX_OBJECT_NAME_LENGTH)
+            or _check_if_none_match(ctx)
+            or self.check_object_headers(ctx)
+        )
+        if bad is not None:
+            return bad
+        if ctx.header("If-None-Match") is not None:
             if self.live_object(ctx.account, ctx.container, ctx.obj) is not None:
                 return error(412)
         smf = middleware.sendmefile_link_check(ctx)
@@ -1129,9 +1260,22 @@ class FakeSwift:
             return built
         cont.objects[ctx.obj] = built
         reply = text_reply(201, "", HTML)
-        reply.set("ETag", built.etag)
+        reply.set("Etag", built.etag)
         reply.set("Last-Modified", format_last_modified(built.timestamp))
         return reply
+
+    def check_object_headers(self, ctx: Ctx, *, content_type: bool = True) -> Reply | None:
+        """The header checks of an object write: metadata, expiry, Content-Type parameters."""
+        ctype = ctx.header("Content-Type") if content_type else None
+        if ctype and any(
+            p.strip().lower().startswith("swift_") for p in ctype.split(";")[1:]
+        ):
+            return error(400, "Invalid Content-Type, swift_* is not a valid parameter name.")
+        bad = _check_metadata(ctx.headers_with_prefix("X-Object-Meta-"), "X-Object-Meta-")
+        if bad is not None:
+            return bad
+        delete_at = _delete_at(ctx, self.clock.time())
+        return delete_at if isinstance(delete_at, Reply) else None
 
     def build_object(
         self,
@@ -1214,7 +1358,7 @@ class FakeSwift:
         obj.timestamp = self.store.next_timestamp()
         return text_reply(
             202,
-            "<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>",
+            _ACCEPTED_BODY,
         )
 
     def _object_delete(self, ctx: Ctx) -> Reply:
@@ -1421,40 +1565,75 @@ def _close(body: Iterable[bytes]) -> None:
         close()
 
 
+def _is_keystone(path: str) -> bool:
+    return path.startswith(("/identity/v3", "/v3"))
+
+
 def _classify(path: str, prefixes: set[str]) -> tuple[str, str | None, str | None, str | None]:
-    """(kind, account, container, object) of a request path."""
-    if path in _V1_PATHS or path in _V3_TOKEN_PATHS or path.startswith(("/identity/v3", "/v3")):
+    """(kind, account, container, object) of a request path; "other" when no API serves it."""
+    if path.startswith(_TEMPAUTH_PREFIX) or _is_keystone(path):
         return "auth", None, None, None
     if path in ("/info", "/healthcheck"):
         return "info", None, None, None
-    if not path.startswith("/v1/") and path != "/v1":
-        for prefix in prefixes:
-            if path.startswith(prefix + "/v1/") or path == prefix + "/v1":
-                path = path[len(prefix) :]
-                break
-        else:
-            return "other", None, None, None
-    rest = path[len("/v1/") :] if path.startswith("/v1/") else ""
-    parts = rest.split("/", 2)
-    account = parts[0] or None
-    container = parts[1] if len(parts) > 1 and parts[1] else None
-    obj = parts[2] if len(parts) > 2 and parts[2] else None
-    if account is None:
-        return "account", None, None, None
+    for prefix in prefixes:
+        if path.startswith(prefix + "/v1/") or path == prefix + "/v1":
+            path = path[len(prefix) :]
+            break
+    # Swift's proxy splits /<version>/<account>[/<container>[/<object>]].
+    parts = path[1:].split("/", 3)
+    if len(parts) < 2 or not parts[1] or parts[0] not in _API_VERSIONS:
+        return "other", None, None, None
+    account = parts[1]
+    container = parts[2] if len(parts) > 2 and parts[2] else None
+    obj = parts[3] if len(parts) > 3 and parts[3] else None
+    if container is None and obj is not None:
+        return "other", None, None, None  # an empty container segment
     if container is None:
-        if len(parts) > 2 and parts[2]:
-            return "object", account, "", parts[2]
         return "account", account, None, None
     if obj is None:
         return "container", account, container, None
     return "object", account, container, obj
 
 
-def _name_too_long(what: str, name: str, limit: int) -> Reply | None:
+def _unroutable(path: str) -> Reply:
+    """The proxy's answer to a path outside the API (e.g. ``/v1``, ``/v2/x``, ``/``)."""
+    if path == "/":
+        return error(404)
+    parts = path[1:].split("/", 3)
+    if len(parts) < 2 or not parts[1]:
+        return error(412, "Bad URL")
+    if parts[0] not in _API_VERSIONS:
+        return error(400)
+    return error(412, "Bad URL")
+
+
+def _invalid_utf8_params(raw_query: str) -> frozenset[str]:
+    bad = set()
+    for name, value in parse_qsl(raw_query, keep_blank_values=True, errors="surrogateescape"):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            bad.add(name)
+    return frozenset(bad)
+
+
+def _answers_early(request: Request) -> bool:
+    """True when Swift answers before reading the body: the client waits for 100 Continue,
+    or the announced body is too large to ever be accepted."""
+    if (request.headers.get("Expect") or "").strip().lower() == "100-continue":
+        return True
+    length = request.headers.get("Content-Length") or ""
+    return length.strip().isdigit() and int(length) > MAX_FILE_SIZE
+
+
+
+def _name_too_long(
+    what: str, name: str, limit: int, content_type: str = BARE_PLAIN
+) -> Reply | None:
     size = len(name.encode("utf-8"))
     if size <= limit:
         return None
-    return error(400, f"{what} name length of {size} longer than {limit}")
+    return error(400, f"{what} name length of {size} longer than {limit}", content_type=content_type)
 
 
 def _unauthorized(account: str) -> Reply:
@@ -1618,19 +1797,22 @@ def _split_container_object(value: str) -> tuple[str, str] | None:
     return container, obj
 
 
-def _listing_format(ctx: Ctx) -> str:
-    fmt = ctx.query.get("format", "").lower()
-    if fmt in ("json", "xml", "plain"):
-        return fmt
-    # Like swob's best_match: highest quality first, exact types before wildcards.
-    offers = (
-        ("text/plain", "plain"),
-        ("application/json", "json"),
-        ("application/xml", "xml"),
-        ("text/xml", "xml"),
-    )
-    wanted: list[tuple[float, bool, str]] = []
-    for item in (ctx.header("Accept") or "").lower().split(","):
+_FORMAT_TYPES = {"json": "application/json", "xml": "application/xml", "plain": "text/plain"}
+_LISTING_TYPES = ("text/plain", "application/json", "application/xml", "text/xml")
+
+
+def _listing_format(ctx: Ctx) -> str | None:
+    """Content type of a listing (``format=`` wins over ``Accept``); None: 406."""
+    fmt = ctx.query.get("format")
+    if fmt:
+        return _FORMAT_TYPES.get(fmt.lower(), "text/plain")
+    return _best_match(ctx.header("Accept"), _LISTING_TYPES)
+
+
+def _best_match(accept: str | None, offers: tuple[str, ...]) -> str | None:
+    """swob's Accept matching: patterns by falling quality, the first offer a pattern takes."""
+    patterns: list[tuple[float, str]] = []
+    for item in (accept or "").lower().split(","):
         media, *params = (p.strip() for p in item.split(";"))
         if not media:
             continue
@@ -1642,17 +1824,35 @@ def _listing_format(ctx: Ctx) -> str:
                     quality = float(value)
                 except ValueError:
                     quality = 0.0
-        wanted.append((quality, "*" not in media, media))
-    wanted.sort(key=lambda w: (w[0], w[1]), reverse=True)
-    for quality, _, media in wanted:
-        if quality <= 0:
-            continue
-        for offer, fmt_name in offers:
-            kind, _, sub = media.partition("/")
+        if quality > 0:
+            patterns.append((quality, media))
+    if not patterns:
+        return offers[0] if not (accept or "").strip() else None
+    patterns.sort(key=lambda p: p[0], reverse=True)
+    for _, media in patterns:
+        kind, _, sub = media.partition("/")
+        for offer in offers:
             okind, _, osub = offer.partition("/")
             if kind in ("*", okind) and sub in ("*", osub):
-                return fmt_name
-    return "plain"
+                return offer
+    return None
+
+
+def _vary(ctx: Ctx, reply: Reply) -> None:
+    # listing_formats answers by Accept unless format= was given, and says so.
+    if "format" not in ctx.query and reply.status in (200, 204):
+        reply.set("Vary", "Accept")
+
+
+def _is_owner(ctx: Ctx) -> bool:
+    token = ctx.token
+    return token is not None and token.account == ctx.account and token.admin
+
+
+def _method_not_allowed() -> Reply:
+    reply = error(405)
+    reply.set("Allow", _ALLOW)
+    return reply
 
 
 def _list(
@@ -1701,19 +1901,22 @@ def _list(
 
 
 def _container_entry(cont: Container) -> dict[str, object]:
+    # Key order as Swift's account server writes them.
     return {
         "name": cont.name,
         "count": cont.object_count,
         "bytes": cont.bytes_used,
         "last_modified": format_listing_time(cont.timestamp),
+        "storage_policy": STORAGE_POLICY,
     }
 
 
 def _object_entry(name: str, obj: StoredObject) -> dict[str, object]:
+    # Key order as Swift's container server writes them.
     entry: dict[str, object] = {
-        "name": name,
-        "hash": obj.etag if not obj.is_slo else obj.manifest_etag,
         "bytes": obj.size,
+        "hash": obj.etag if not obj.is_slo else obj.manifest_etag,
+        "name": name,
         "content_type": obj.content_type,
         "last_modified": format_listing_time(obj.timestamp),
     }
@@ -1723,22 +1926,37 @@ def _object_entry(name: str, obj: StoredObject) -> dict[str, object]:
 
 
 def _xml_listing(
-    root: tuple[str, str], items: list[tuple[str, bool, dict[str, object] | None]]
+    root: tuple[str, str],
+    items: list[tuple[str, bool, dict[str, object] | None]],
+    content_type: str,
 ) -> Reply:
+    """Swift's XML listings (ElementTree output: ``<container name="c" />`` when empty)."""
     tag, name = root
-    child = "container" if tag == "account" else "object"
-    out = ['<?xml version="1.0" encoding="UTF-8"?>', f"<{tag} name={quoteattr(name)}>"]
+    doc = ElementTree.Element(tag, name=name)
+    if tag == "account":
+        doc.text = "\n"
     for item_name, is_subdir, entry in items:
         if is_subdir:
-            out.append(
-                f"<subdir name={quoteattr(item_name)}><name>{escape(item_name)}</name></subdir>"
-            )
-            continue
-        assert entry is not None
-        fields = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in entry.items())
-        out.append(f"<{child}>{fields}</{child}>")
-    out.append(f"</{tag}>")
-    return text_reply(200, "\n".join(out), "application/xml; charset=utf-8")
+            sub = ElementTree.SubElement(doc, "subdir", name=item_name)
+            if tag == "container":
+                ElementTree.SubElement(sub, "name").text = item_name
+        else:
+            assert entry is not None
+            sub = ElementTree.SubElement(doc, "container" if tag == "account" else "object")
+            fields = _XML_FIELDS[tag]
+            for key in fields:
+                if key in entry:
+                    ElementTree.SubElement(sub, key).text = str(entry[key])
+        if tag == "account":
+            sub.tail = "\n"
+    body = ElementTree.tostring(doc, encoding="unicode")
+    return text_reply(200, f'<?xml version="1.0" encoding="UTF-8"?>\n{body}', f"{content_type}; charset=utf-8")
+
+
+_XML_FIELDS = {
+    "account": ("name", "count", "bytes", "last_modified", "storage_policy"),
+    "container": ("name", "hash", "bytes", "content_type", "last_modified"),
+}
 
 
 def _etag_list(value: str) -> list[str]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tests.fakeswift.server import Delivery
 
-__all__ = ["Reply", "error", "json_reply", "text_reply"]
+__all__ = ["Reply", "error", "json_reply", "plain_error", "text_reply"]
 
 # swob's default bodies (Swift answers errors with small HTML documents).
 _EXPLANATIONS: dict[int, tuple[str, str]] = {
@@ -59,6 +59,8 @@ _EXPLANATIONS: dict[int, tuple[str, str]] = {
 HTML = "text/html; charset=UTF-8"
 PLAIN = "text/plain; charset=utf-8"
 JSON = "application/json; charset=utf-8"
+#: What Swift's constraint checks and middleware put on their one-line error texts.
+BARE_PLAIN = "text/plain"
 
 
 @dataclass
@@ -93,6 +95,11 @@ def error(status: int, body: str | None = None, *, content_type: str = HTML) -> 
         body = f"<html><h1>{title}</h1><p>{text}</p></html>"
     data = body.encode("utf-8")
     return Reply(status, {"Content-Type": content_type}, data, len(data))
+
+
+def plain_error(status: int, body: str) -> Reply:
+    """A one-line error as Swift's constraint checks send it (``Content-Type: text/plain``)."""
+    return error(status, body, content_type=BARE_PLAIN)
 
 
 def text_reply(status: int, body: str = "", content_type: str = HTML) -> Reply:

@@ -138,6 +138,8 @@ class Container:
     read_acl: str | None = None
     write_acl: str | None = None
     objects: dict[str, StoredObject] = field(default_factory=dict)
+    #: Time of the latest PUT or POST of the container (its ``Last-Modified``); None: creation.
+    modified: float | None = None
 
     @property
     def object_count(self) -> int:
@@ -167,6 +169,19 @@ class Account:
     timestamp: float
     metadata: dict[str, str] = field(default_factory=dict)
     containers: dict[str, Container] = field(default_factory=dict)
+    #: Swift creates an account's database on its first write (account_autocreate); until
+    #: then HEAD answers 200 with made-up timestamps.
+    written: bool = False
+    #: Per-policy counters appear once a container was created in the account.
+    policy_used: bool = False
+
+    def mark_written(self, now: float, *, container: bool = False) -> None:
+        """Record a write: the first one creates the account's database."""
+        if not self.written:
+            self.written = True
+            self.timestamp = now
+        if container:
+            self.policy_used = True
 
     def sorted_names(self) -> list[str]:
         """Container names in Swift listing order."""
@@ -234,7 +249,9 @@ class Store:
             cont = acct.containers.get(container)
             if cont is None:
                 cont = Container(name=container, timestamp=self.next_timestamp())
+                acct.mark_written(cont.timestamp, container=True)
                 acct.containers[container] = cont
+
             if metadata:
                 cont.metadata.update({k.lower(): v for k, v in metadata.items()})
             if read_acl is not None:

@@ -72,6 +72,17 @@ class Client:
     credential: RecordingCredential
     transport: Transport
     _offline: dict[str, ObjectStorage] = field(default_factory=dict)
+    _created: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def ensure_container(self, name: str) -> None:
+        """Create container ``name`` unless this process has already made sure it exists."""
+        if name in self._created:
+            return
+        with self._lock:
+            if name not in self._created:
+                self.objects.container(name).create(exist_ok=True)
+                self._created.add(name)
 
     def offline(self, storage_url: str) -> ObjectStorage:
         """A client of ``storage_url`` for URLs and signatures only: it never authenticates.

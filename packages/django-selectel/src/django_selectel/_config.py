@@ -467,7 +467,10 @@ def is_seed2_login(options: Mapping[str, Any]) -> bool:
     return (
         options.get("username") is not None
         and options.get("auth_version") is None
-        and all(options.get(n) is None for n in ("account_id", "project_id", "project_name"))
+        and all(
+            options.get(n) is None
+            for n in ("account_id", "project_id", "project_name", "user", "key", "token")
+        )
     )
 
 

@@ -1,13 +1,14 @@
 """System checks: configuration mistakes are reported at startup, not at the first upload.
 
 =======================  ===================================================================
-``django_selectel.E001``  a storage has no usable credentials (or no container)
+``django_selectel.E001``  a ``SelectelStorage`` has no ``container``
 ``django_selectel.E002``  invalid configuration: unknown option, wrong type, bad DSN
 ``django_selectel.E003``  a private storage has no ``temp_url_key``: ``url()`` cannot sign
 ``django_selectel.W001``  settings of django-selectel 2.x / django-selectel-storage 1.x
 ``django_selectel.W002``  an ``http://`` URL would carry passwords or tokens in clear text
 ``django_selectel.W003``  ``url()`` will fail until the first request (storage URL unknown)
 ``django_selectel.W004``  ``username``/``password`` alone: read as legacy v1 (1.x style)
+``django_selectel.W005``  no usable credentials (yet): file operations will fail
 =======================  ===================================================================
 
 Messages never contain a password, key or token.
@@ -77,12 +78,14 @@ def _config_messages(config: StorageConfig, where: str, *, needs_container: bool
     out: list[Any] = []
     problem = config.missing_credentials()
     if problem is not None:
+        # A warning, not an error: builds and CI run manage.py without the secrets, and the
+        # storage itself raises ImproperlyConfigured at its first request.
         out.append(
-            Error(
-                f"{where}: {problem}.",
+            Warning(
+                f"{where}: {problem}; file operations will fail.",
                 hint="Put the credentials in the storage's OPTIONS (read them from the "
                 "environment, never commit them).",
-                id="django_selectel.E001",
+                id="django_selectel.W005",
             )
         )
     if needs_container and config.container is None:

@@ -13,6 +13,7 @@ import logging
 import mimetypes
 import pickle
 import posixpath
+import re
 import threading
 import time
 import weakref
@@ -21,8 +22,10 @@ from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import IO, Any, ClassVar, Final
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin
@@ -37,6 +40,8 @@ from selectel_objects import (
     FormPostForm,
     NotFoundError,
     ObjectEntry,
+    ObjectInfo,
+    ObjectReader,
     ObjectStorage,
     PutResult,
     SubdirEntry,
@@ -239,8 +244,6 @@ class SelectelStorage(Storage):
         self._config = self.resolve_config(options)
         _put_arguments(self._config.object_parameters)  # reject bad headers now, not at upload
         self._alias = _storages_alias(type(self), given)
-        self._created: set[str] = set()
-        self._created_lock = threading.Lock()
 
     @property
     def config(self) -> StorageConfig:
@@ -298,13 +301,10 @@ class SelectelStorage(Storage):
         return self._config.known_storage_url() or get_client(self._config).credential.storage_url
 
     def _container(self, name: str) -> Container:
-        container = self.client.container(name)
-        if self._config.auto_create_container and name not in self._created:
-            with self._created_lock:
-                if name not in self._created:
-                    container.create(exist_ok=True)
-                    self._created.add(name)
-        return container
+        """The container to upload into; with ``auto_create_container``, created once."""
+        if self._config.auto_create_container:
+            get_client(self._config).ensure_container(name)
+        return self.client.container(name)
 
     def _split(self, name: str) -> tuple[str, str]:
         """``(container, name inside it)`` for a clean Django name."""
@@ -363,8 +363,10 @@ class SelectelStorage(Storage):
         gzipped = (info.content_encoding or "").lower() == "gzip"
         etag = info.etag
 
-        def reopen(offset: int) -> Any:
-            return container.open_object(object_name, range=(offset, None), if_match=etag)
+        def reopen(offset: int) -> ObjectReader:
+            # Pinned to the ETag: a seek never splices two versions of the object together.
+            match = f'"{etag}"' if etag else None
+            return container.open_object(object_name, range=(offset, None), if_match=match)
 
         raw = ObjectRaw(reader, info.content_length, reopen)
         size = self._uncompressed_size(info) if gzipped else info.content_length
@@ -378,12 +380,11 @@ class SelectelStorage(Storage):
         )
 
     @staticmethod
-    def _uncompressed_size(info: Any) -> int | None:
-        raw = (info.metadata or {}).get(_UNCOMPRESSED_SIZE_META)
-        return int(raw) if raw is not None and str(raw).isdigit() else None
+    def _uncompressed_size(info: ObjectInfo) -> int | None:
+        raw = info.metadata.get(_UNCOMPRESSED_SIZE_META)
+        return int(raw) if raw is not None and raw.isdigit() else None
 
-    def _head(self, name: str) -> tuple[str, Any]:
-
+    def _head(self, name: str) -> tuple[str, ObjectInfo]:
         clean, container, object_name = self._locate(name)
         try:
             return clean, self.client.container(container).head_object(object_name)
@@ -399,16 +400,20 @@ class SelectelStorage(Storage):
 
     def size(self, name: str) -> int:
         """Size in bytes of the content ``open()`` returns (uncompressed for ``use_gz``)."""
-        _, info = self._head(name)
+        clean, info = self._head(name)
         if (info.content_encoding or "").lower() == "gzip":
             original = self._uncompressed_size(info)
             if original is not None:
                 return original
-        return int(info.content_length)
+        if info.content_length is None:
+            raise OSError(f"{clean!r}: the server sent no Content-Length")
+        return info.content_length
 
     def get_modified_time(self, name: str) -> datetime:
         """When the object was last written (aware UTC with ``USE_TZ``, else naive local)."""
-        _, info = self._head(name)
+        clean, info = self._head(name)
+        if info.last_modified is None:
+            raise OSError(f"{clean!r}: the server sent no Last-Modified")
         return _as_datetime(info.last_modified)
 
     def get_created_time(self, name: str) -> datetime:
@@ -451,11 +456,17 @@ class SelectelStorage(Storage):
         return self._fit(clean_name(name), max_length)
 
     @staticmethod
-    def _fit(name: str, max_length: int | None) -> str:
+    def _split_ext(file_name: str) -> tuple[str, str]:
+        # As Django does: every suffix is the extension ("a.tar.gz" -> "a", ".tar.gz").
+        ext = "".join(PurePosixPath(file_name).suffixes)
+        return file_name.removesuffix(ext), ext
+
+    @classmethod
+    def _fit(cls, name: str, max_length: int | None) -> str:
         if max_length is None or len(name) <= max_length:
             return name
         dir_name, file_name = posixpath.split(name)
-        root, ext = posixpath.splitext(file_name)
+        root, ext = cls._split_ext(file_name)
         cut = len(name) - max_length
         if cut >= len(root):
             raise SuspiciousFileOperation(
@@ -466,7 +477,7 @@ class SelectelStorage(Storage):
 
     def _alternative(self, name: str, max_length: int | None) -> str:
         dir_name, file_name = posixpath.split(name)
-        root, ext = posixpath.splitext(file_name)
+        root, ext = self._split_ext(file_name)
         candidate = posixpath.join(dir_name, self.get_alternative_name(root, ext))
         if max_length is not None and len(candidate) > max_length:
             cut = len(candidate) - max_length
@@ -630,7 +641,6 @@ class SelectelStorage(Storage):
     def _store(
         self, name: str, content: Any, *, max_length: int | None, overwrite: bool | None = None
     ) -> str:
-
         overwrite = self._config.overwrite_files if overwrite is None else overwrite
         clean, container_name, object_name = self._locate(name)
         body = self._body(content)
@@ -964,6 +974,7 @@ class SelectelStaticStorage(SelectelStorage):
                 self._listing.entries.pop(name, None)
 
     def exists(self, name: str) -> bool:
+        """Answered from the listing snapshot (files and folders); no request once listed."""
         clean = clean_name(name, allow_empty=True)
         with self._static_lock:
             if clean == self._pending.name:
@@ -982,14 +993,17 @@ class SelectelStaticStorage(SelectelStorage):
         return entry
 
     def get_modified_time(self, name: str) -> datetime:
+        """From the listing snapshot (what ``collectstatic`` compares with the source)."""
         return _as_datetime(self._listed(name).last_modified)
 
     def size(self, name: str) -> int:
+        """From the listing snapshot (a HEAD with ``use_gz``: the listing has stored sizes)."""
         if self._config.use_gz:
             return super().size(name)
         return self._listed(name).size
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        """From the listing snapshot (``collectstatic --clear`` walks it)."""
         clean = clean_name(path, allow_empty=True)
         self._flush()
         prefix = f"{clean}/" if clean else ""
@@ -1012,6 +1026,7 @@ class SelectelStaticStorage(SelectelStorage):
         return super()._open(name, mode)
 
     def delete(self, name: str) -> None:
+        """Delete; a listed file's delete is held back until the next operation (see above)."""
         clean, container, object_name = self._locate(name)
         with self._static_lock:
             self._flush()
@@ -1076,6 +1091,16 @@ def _md5(stream: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
+_MD5_HEX: Final = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class _KnownHash:
+    """Stands in for a file's content when its MD5 is already known from the listing."""
+
+    md5: str
+
+
 class ManifestSelectelStaticStorage(ManifestFilesMixin, SelectelStaticStorage):  # type: ignore[misc]
     """:class:`SelectelStaticStorage` with Django's hashed names and ``staticfiles.json``."""
 
@@ -1088,6 +1113,28 @@ class ManifestSelectelStaticStorage(ManifestFilesMixin, SelectelStaticStorage): 
         if self._manifest_storage_arg is not None:
             kwargs["manifest_storage"] = self._manifest_storage_arg
         return path, args, kwargs
+
+    def hashed_name(self, name: str, content: Any = None, filename: str | None = None) -> str:
+        """Django's hashed name; a file already listed is hashed from its ETag, not re-read.
+
+        Django hashes a file that a CSS file refers to by opening it from this storage; the
+        listing already holds its MD5 (the ETag of a plain, uncompressed object).
+        """
+        if content is None and not self._config.use_gz:
+            path = urlsplit(unquote(filename or name)).path.strip()
+            with self._static_lock:
+                listing = self._listing
+                entry = listing.entries.get(clean_name(path)) if listing is not None else None
+            if entry is not None and _MD5_HEX.fullmatch(entry.etag):
+                content = _KnownHash(entry.etag)
+        return str(super().hashed_name(name, content, filename))
+
+    def file_hash(self, name: str, content: Any = None) -> str | None:
+        """Django's content hash (the first 12 hex digits of the MD5)."""
+        if isinstance(content, _KnownHash):
+            return content.md5[:12]
+        result = super().file_hash(name, content)
+        return None if result is None else str(result)
 
     def post_process(  # type: ignore[override]
         self, *args: Any, **kwargs: Any

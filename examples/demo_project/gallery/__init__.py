@@ -1,0 +1,1 @@
+"""Documents and pictures stored in Selectel Cloud Storage."""
