@@ -52,8 +52,9 @@ _SHORTEST_SECRET = 4  # anything shorter would match by accident
 class _LogCollector(logging.Handler):
     """Keeps every record, formatted as a log file would show it (exception text included)."""
 
-    def __init__(self) -> None:
+    def __init__(self, original_level: int) -> None:
         super().__init__(logging.DEBUG)
+        self.original_level = original_level  # the root logger's level outside the scan
         self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
         self.texts: list[str] = []
         self.scanned = 0
@@ -102,8 +103,8 @@ def pytest_runtest_protocol(
     item: pytest.Item, nextitem: pytest.Item | None
 ) -> Generator[None, object, object]:
     root = logging.getLogger()
-    collector = _LogCollector()
     level = root.level
+    collector = _LogCollector(level)
     item.stash[_LOGS] = collector
     root.addHandler(collector)
     root.setLevel(logging.DEBUG)
@@ -116,11 +117,12 @@ def pytest_runtest_protocol(
 
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    # The root logger is at DEBUG only for the scan: caplog keeps its usual threshold (WARNING)
-    # until the test asks for more with caplog.set_level().
+    # The root logger is at DEBUG only for the scan: caplog keeps its usual threshold (the
+    # root logger's own level, WARNING) until the test asks for more with caplog.set_level().
     caplog = getattr(item, "funcargs", {}).get("caplog")
-    if isinstance(caplog, pytest.LogCaptureFixture):
-        caplog.handler.setLevel(logging.WARNING)
+    collector = item.stash.get(_LOGS, None)
+    if isinstance(caplog, pytest.LogCaptureFixture) and collector is not None:
+        caplog.handler.setLevel(collector.original_level)
     return (yield)
 
 

@@ -60,7 +60,7 @@ def test_every_option_is_accepted_and_typed() -> None:
         temp_url_digest="sha512",
         url_expires=600,
         listing_cache_ttl=5,
-        auth_version="3",
+        auth_version=3,
     )
     config = storage.config
     assert config.auth_version == "3"

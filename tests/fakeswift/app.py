@@ -34,13 +34,15 @@ from tests.fakeswift.replies import (
     BARE_PLAIN,
     HTML,
     PLAIN,
+    TRUE_VALUES,
     Reply,
+    best_match,
     error,
     json_reply,
     plain_error,
     text_reply,
 )
-from tests.fakeswift.server import Delivery, RawResponse
+from tests.fakeswift.server import CLOSE_KEY, Delivery, RawResponse
 from tests.fakeswift.store import (
     ALLOWED_OBJECT_HEADERS,
     Account,
@@ -77,7 +79,6 @@ MAX_RANGE_OVERLAPS = 2
 MAX_NONASCENDING_RANGES = 8
 
 DEFAULT_TOKEN_TTL = 86400.0
-TRUE_VALUES = frozenset({"true", "1", "yes", "on", "t", "y"})
 #: The one storage policy, named as scripts/realswift.py configures real Swift.
 STORAGE_POLICY = "gold"
 _ACCEPTED_BODY = "<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>"
@@ -86,8 +87,7 @@ _ACCEPTED_BODY = "<html><h1>Accepted</h1><p>The request is accepted for processi
 _TEMPAUTH_PREFIX = "/auth/"
 _V3_TOKEN_PATHS = frozenset({"/identity/v3/auth/tokens", "/v3/auth/tokens"})
 _API_VERSIONS = ("v1", "v1.0")
-#: Set in the WSGI environ when the reply must close the connection (body left unread).
-CLOSE_AFTER_REPLY = "fakeswift.close_after_reply"
+
 #: Allow header of 405s and OPTIONS (Swift's controllers list their public methods).
 _ALLOW = "OPTIONS, DELETE, GET, PUT, POST, HEAD"
 _ALLOW_OBJECT_OPTIONS = _ALLOW + ", COPY"
@@ -127,7 +127,7 @@ class RequestRecord:
     time: float = 0.0
 
 
-class NeedBody(Exception):  # noqa: N818 - a signal, not an error
+class NeedBody(Exception):
     """A handler asked for the request body while the fake answers without reading it."""
 
 
@@ -585,7 +585,7 @@ class FakeSwift:
             # "100 Continue"); such an answer closes the connection.
             early = self._dispatch_locked(ctx, path)
             if early is not None:
-                request.environ[CLOSE_AFTER_REPLY] = True
+                request.environ[CLOSE_KEY] = True
                 return self._finish(record, early, plan.delivery, method)
         try:
             ctx.raw_body = request.get_data()
@@ -603,8 +603,9 @@ class FakeSwift:
         elif plan.skip_processing:
             reply = Reply(503)
         else:
-            reply = self._dispatch_locked(ctx, path)
-            assert reply is not None  # the body is in: every handler answers
+            served = self._dispatch_locked(ctx, path)
+            assert served is not None  # the body is in: every handler answers
+            reply = served
         return self._finish(record, reply, plan.delivery, method)
 
     def _dispatch_locked(self, ctx: Ctx, path: str | None) -> Reply | None:
@@ -616,7 +617,6 @@ class FakeSwift:
                 return self._dispatch(ctx)
         except NeedBody:
             return None
-
 
     def _finish(
         self, record: RequestRecord, reply: Reply, delivery: Delivery | None, method: str
@@ -648,7 +648,6 @@ class FakeSwift:
             # swob title-cases every header name: "Etag", "X-Object-Meta-Camelcase".
             headers = [(name.title(), value) for name, value in headers]
         return RawResponse(reply.status, headers, body, delivery)
-
 
     def _endpoint_prefixes(self) -> set[str]:
         return {
@@ -718,14 +717,12 @@ class FakeSwift:
         reply.set("X-Storage-Url", self.storage_url(found.account))
         return reply
 
-
     def _v1_denied(self, realm: str) -> Reply:
         if self.v1_style == "selectel":
             return error(403)
         reply = error(401)
         reply.set("Www-Authenticate", f'Swift realm="{realm}"')
         return reply
-
 
     # -- Keystone v3 -------------------------------------------------------------------------
     def _keystone(self, ctx: Ctx) -> Reply:
@@ -963,7 +960,6 @@ class FakeSwift:
         reply.set("Allow", _ALLOW if ctx.obj is None else _ALLOW_OBJECT_OPTIONS)
         return reply
 
-
     def dispatch_as_owner(self, ctx: Ctx) -> Reply:
         """Serve an object request with the account owner's rights (a valid TempURL)."""
         assert ctx.account is not None
@@ -979,7 +975,30 @@ class FakeSwift:
         )
         return self._object(ctx)
 
+    def authorize_as_caller(
+        self,
+        ctx: Ctx,
+        *,
+        container: str,
+        write: bool,
+        account_level: bool = False,
+        listing: bool = False,
+    ) -> int | None:
+        """The status a subrequest with the caller's token gets from tempauth (None: allowed).
+
+        Used by the middleware that runs before auth (bulk, SLO segment checks).
+        """
+        denied = self._authorize(
+            ctx, write=write, account_level=account_level, container=container, listing=listing
+        )
+        return None if denied is None else denied.status
+
+    def over_quota(self, cont: Container, adding: int) -> bool:
+        """True when container_quotas refuses a PUT of ``adding`` more bytes into ``cont``."""
+        return _over_quota(cont, adding) is not None
+
     # -- authorization (tempauth + container ACLs) --------------------------------------------
+
     def _authorize(
         self,
         ctx: Ctx,
@@ -1204,7 +1223,6 @@ class FakeSwift:
         _vary(ctx, reply)
         return reply
 
-
     # -- objects -----------------------------------------------------------------------------
     def _object(self, ctx: Ctx) -> Reply:
         assert ctx.account is not None and ctx.container is not None and ctx.obj is not None
@@ -1249,9 +1267,9 @@ class FakeSwift:
         )
         if bad is not None:
             return bad
-        if ctx.header("If-None-Match") is not None:
-            if self.live_object(ctx.account, ctx.container, ctx.obj) is not None:
-                return error(412)
+        exists = self.live_object(ctx.account, ctx.container, ctx.obj) is not None
+        if ctx.header("If-None-Match") is not None and exists:
+            return error(412)
         smf = middleware.sendmefile_link_check(ctx)
         if smf is not None:
             return smf
@@ -1267,14 +1285,12 @@ class FakeSwift:
     def check_object_headers(self, ctx: Ctx, *, content_type: bool = True) -> Reply | None:
         """The header checks of an object write: metadata, expiry, Content-Type parameters."""
         ctype = ctx.header("Content-Type") if content_type else None
-        if ctype and any(
-            p.strip().lower().startswith("swift_") for p in ctype.split(";")[1:]
-        ):
+        if ctype and any(p.strip().lower().startswith("swift_") for p in ctype.split(";")[1:]):
             return error(400, "Invalid Content-Type, swift_* is not a valid parameter name.")
         bad = _check_metadata(ctx.headers_with_prefix("X-Object-Meta-"), "X-Object-Meta-")
         if bad is not None:
             return bad
-        delete_at = _delete_at(ctx, self.clock.time())
+        delete_at = _delete_at(ctx.header, self.clock.time())
         return delete_at if isinstance(delete_at, Reply) else None
 
     def build_object(
@@ -1285,44 +1301,65 @@ class FakeSwift:
         base: StoredObject | None = None,
         name: str | None = None,
         check_etag: bool = True,
+        headers_from: Mapping[str, str] | None = None,
     ) -> StoredObject | Reply:
         """A new object from request headers and ``data`` (``base``: copy source to inherit).
 
         A request ``ETag`` must be the MD5 of ``data`` (422 otherwise) unless ``check_etag`` is
         off: copies ignore it, and an SLO manifest PUT checks it against the SLO ETag instead.
+        ``headers_from`` replaces the request headers (the subrequests of bulk middleware).
         """
+        if headers_from is not None:
+            given = {k.lower(): v for k, v in headers_from.items()}
+
+            def header(key: str) -> str | None:
+                return given.get(key.lower())
+
+            req_meta = {
+                k[len("x-object-meta-") :]: v
+                for k, v in given.items()
+                if k.startswith("x-object-meta-")
+            }
+        else:
+
+            def header(key: str) -> str | None:
+                return ctx.header(key)
+
+            req_meta = ctx.headers_with_prefix("X-Object-Meta-")
+
         obj_name = name or ctx.obj or ""
         etag = hashlib.md5(data).hexdigest()
-        sent_etag = ctx.header("ETag") if check_etag and base is None else None
+        sent_etag = header("ETag") if check_etag and base is None else None
         if sent_etag is not None and sent_etag.strip().strip('"').lower() != etag:
-            return error(422)
-        fresh = (ctx.header("X-Fresh-Metadata") or "").lower() in TRUE_VALUES
+            reply = error(422)
+            reply.set("Last-Modified", format_last_modified(self.clock.time()))
+            return reply
+        fresh = (header("X-Fresh-Metadata") or "").lower() in TRUE_VALUES
         metadata: dict[str, str] = {} if base is None or fresh else dict(base.metadata)
         headers: dict[str, str] = {} if base is None or fresh else dict(base.headers)
         if base is not None:
             # A copy of a large object is a plain object holding the concatenated bytes.
             headers.pop("x-object-manifest", None)
-        req_meta = ctx.headers_with_prefix("X-Object-Meta-")
         bad = _check_metadata(req_meta, "X-Object-Meta-")
         if bad is not None:
             return bad
         metadata.update(req_meta)
         metadata = {k: v for k, v in metadata.items() if v != "" or base is None}
         for low in ALLOWED_OBJECT_HEADERS:
-            value = ctx.header(low)
+            value = header(low)
             if value is not None:
                 headers[low] = value
         manifest = headers.get("x-object-manifest")
         if manifest is not None and "/" not in unquote(manifest).lstrip("/"):
             return error(400, "X-Object-Manifest must be in the format container/prefix")
-        content_type = ctx.header("Content-Type")
+        content_type = header("Content-Type") or None  # an empty one is guessed too
         if content_type is None and base is not None:
             content_type = base.content_type
-        detect = (ctx.header("X-Detect-Content-Type") or "").lower() in TRUE_VALUES
+        detect = (header("X-Detect-Content-Type") or "").lower() in TRUE_VALUES
         if content_type is None or detect:
             content_type = mimetypes.guess_type(obj_name)[0] or "application/octet-stream"
         content_type = _strip_swift_bytes(content_type)
-        delete_at = _delete_at(ctx, self.clock.time())
+        delete_at = _delete_at(header, self.clock.time())
         if isinstance(delete_at, Reply):
             return delete_at
         return StoredObject(
@@ -1344,7 +1381,7 @@ class FakeSwift:
         bad = _check_metadata(meta, "X-Object-Meta-")
         if bad is not None:
             return bad
-        delete_at = _delete_at(ctx, self.clock.time())
+        delete_at = _delete_at(ctx.header, self.clock.time())
         if isinstance(delete_at, Reply):
             return delete_at
         obj.metadata = {k: v for k, v in meta.items() if v != ""}
@@ -1371,7 +1408,16 @@ class FakeSwift:
         obj = cont.objects.get(ctx.obj)
         if obj is None:
             return error(404)
+        if_delete_at = ctx.header("X-If-Delete-At")
+        if if_delete_at is not None and not obj.expired(self.clock.time()):
+            try:
+                wanted = int(if_delete_at)
+            except ValueError:
+                return error(400, "Bad X-If-Delete-At header value")
+            if obj.delete_at != wanted:
+                return error(412, "X-If-Delete-At and X-Delete-At do not match")
         del cont.objects[ctx.obj]
+
         if obj.expired(self.clock.time()):
             return error(404)
         return text_reply(204, "", HTML)
@@ -1398,7 +1444,7 @@ class FakeSwift:
         """GET/HEAD of a stored object: large objects, conditionals and ranges."""
         manifest_get = ctx.query.get("multipart-manifest") == "get"
         if manifest_get and obj.is_slo:
-            return middleware.slo_manifest_reply(ctx, obj)
+            return middleware.slo_manifest_reply(self, ctx, obj)
         headers = self.object_headers(obj, manifest_get=manifest_get)
         if obj.is_slo and not manifest_get:
             content = middleware.slo_content(self, account, obj)
@@ -1406,7 +1452,7 @@ class FakeSwift:
         elif obj.dlo_manifest and not manifest_get:
             content, etag = middleware.dlo_content(self, account, obj)
             headers["Content-Length"] = str(content.size)
-            headers["ETag"] = f'"{etag}"'
+            headers["Etag"] = f'"{etag}"'
         else:
             content = _Content([(obj.data, 0, len(obj.data))], len(obj.data))
             etag = obj.etag
@@ -1423,15 +1469,15 @@ class FakeSwift:
             return error(409)
         reply = Reply(200, headers)
         ranges_header = ctx.header("Range")
-        if ranges_header:
+        if ranges_header and ctx.method != "HEAD":
             ranges = _parse_range(ranges_header)
-            if ranges is not None:
-                resolved = _resolve_ranges(ranges, content.size)
-                if not resolved:
-                    bad = error(416)
-                    bad.set("Content-Range", f"bytes */{content.size}")
-                    bad.set("Accept-Ranges", "bytes")
-                    return bad
+            resolved = _resolve_ranges(ranges, content.size) if ranges is not None else None
+            if resolved == []:
+                bad = error(416)
+                bad.headers.update({k: v for k, v in headers.items() if k != "Content-Length"})
+                bad.set("Content-Range", f"bytes */{content.size}")
+                return bad
+            if resolved:
                 return _range_reply(reply, content, resolved)
         reply.body = _slice(content, 0, content.size)
         reply.length = content.size
@@ -1448,7 +1494,7 @@ class FakeSwift:
         headers: dict[str, str] = {
             "Content-Type": obj.content_type,
             "Content-Length": str(len(obj.data) if manifest_get else obj.size),
-            "ETag": obj.etag,
+            "Etag": obj.etag,
             "Last-Modified": format_last_modified(obj.timestamp),
             "X-Timestamp": format_x_timestamp(obj.timestamp),
             "Accept-Ranges": "bytes",
@@ -1456,7 +1502,7 @@ class FakeSwift:
         if obj.is_slo:
             headers["X-Static-Large-Object"] = "True"
             if not manifest_get:
-                headers["ETag"] = f'"{obj.slo_etag}"'
+                headers["Etag"] = f'"{obj.slo_etag}"'
                 headers["X-Manifest-Etag"] = obj.manifest_etag
         for key, value in sorted(obj.metadata.items()):
             headers[meta_header_name("X-Object-Meta-", key)] = value
@@ -1471,7 +1517,7 @@ class FakeSwift:
         assert ctx.account is not None and ctx.container is not None and ctx.obj is not None
         dest = ctx.header("Destination")
         if dest is None:
-            return error(412, "You must provide a Destination header")
+            return error(412, "Destination header required")
         parsed = _split_container_object(dest)
         if parsed is None:
             return error(
@@ -1492,8 +1538,8 @@ class FakeSwift:
             return error(
                 412, "X-Copy-From header must be of the form <container name>/<object name>"
             )
-        if ctx.body:
-            return error(400, "Copy requests require a zero byte body")
+        if _declared_length(ctx):
+            return plain_error(400, "Copy requests require a zero byte body")
         src_account = unquote(ctx.header("X-Copy-From-Account") or "") or ctx.account
         return self._copy(
             ctx, (src_account, parsed[0], parsed[1]), (ctx.account, ctx.container, ctx.obj)
@@ -1505,17 +1551,19 @@ class FakeSwift:
             denied = self._authorize(ctx, write=True, account=dst[0], container=dst[1])
         if denied is not None:
             return denied
-        for part in (src[2], dst[2]):
-            too_long = _name_too_long("Object", part, MAX_OBJECT_NAME_LENGTH)
-            if too_long is not None:
-                return too_long
         source = self.live_object(*src)
         if source is None:
             return error(404)
+        manifest_get = ctx.query.get("multipart-manifest") == "get"
+        # The copy middleware GETs the source with the request's conditions.
+        source_headers = self.object_headers(source, manifest_get=manifest_get)
+        source_etag = source.etag if manifest_get or not source.is_slo else source.slo_etag or ""
+        cond = _conditional(ctx, source_etag, source.timestamp, source_headers)
+        if cond is not None:
+            return cond
         dest_cont = self.store.get_container(dst[1], dst[0])
         if dest_cont is None:
             return error(404)
-        manifest_get = ctx.query.get("multipart-manifest") == "get"
         if source.is_slo and not manifest_get:
             content = middleware.slo_content(self, src[0], source)
         elif source.dlo_manifest and not manifest_get:
@@ -1532,23 +1580,34 @@ class FakeSwift:
                 return error(416)
             if resolved:
                 start, end = resolved[0]
+        over = _over_quota(dest_cont, end - start)
+        if over is not None:
+            return over
+        too_long = _name_too_long("Object", dst[2], MAX_OBJECT_NAME_LENGTH)
+        if too_long is not None:
+            return too_long
+        if source.is_slo and manifest_get:
+            # Copying a manifest writes it again: SLO validates its segments as on a PUT.
+            return middleware.slo_copy_manifest(self, ctx, source, src, dst, dest_cont)
         data = b"".join(_slice(content, start, end))
         built = self.build_object(ctx, data, base=source, name=dst[2])
         if isinstance(built, Reply):
             return built
-        if source.is_slo and manifest_get:
-            built.slo_segments = source.slo_segments
-            built.slo_etag = source.slo_etag
-            built.slo_size = source.slo_size
-            built.etag = source.etag
         dest_cont.objects[dst[2]] = built
         reply = text_reply(201, "", HTML)
-        reply.set("ETag", built.etag if not built.is_slo else f'"{built.slo_etag}"')
+        reply.set("Etag", built.etag)
         reply.set("Last-Modified", format_last_modified(built.timestamp))
+        return self.copied_headers(reply, built, src, source)
+
+    def copied_headers(
+        self, reply: Reply, built: StoredObject, src: tuple[str, str, str], source: StoredObject
+    ) -> Reply:
+        """What a successful copy reports: where from, and the new object's metadata."""
+        reply.set("X-Copied-From-Account", quote(src[0]))
         reply.set("X-Copied-From", quote(f"{src[1]}/{src[2]}"))
         reply.set("X-Copied-From-Last-Modified", format_last_modified(source.timestamp))
-        if src[0] != dst[0]:
-            reply.set("X-Copied-From-Account", quote(src[0]))
+        for key, value in sorted(built.metadata.items()):
+            reply.set(meta_header_name("X-Object-Meta-", key), value)
         return reply
 
 
@@ -1626,14 +1685,14 @@ def _answers_early(request: Request) -> bool:
     return length.strip().isdigit() and int(length) > MAX_FILE_SIZE
 
 
-
 def _name_too_long(
     what: str, name: str, limit: int, content_type: str = BARE_PLAIN
 ) -> Reply | None:
     size = len(name.encode("utf-8"))
     if size <= limit:
         return None
-    return error(400, f"{what} name length of {size} longer than {limit}", content_type=content_type)
+    text = f"{what} name length of {size} longer than {limit}"
+    return error(400, text, content_type=content_type)
 
 
 def _unauthorized(account: str) -> Reply:
@@ -1698,19 +1757,23 @@ def _acl_allows(cont: Container, token: Token | None, *, write: bool, listing: b
 def _check_metadata(meta: Mapping[str, str], prefix: str) -> Reply | None:
     count = 0
     size = 0
+    # Swift names the header in its messages as "x-object-meta-" + the title-cased key.
+    shown = prefix.lower()
     for key, value in meta.items():
         if not key:
-            return error(400, "Metadata name cannot be empty")
+            return plain_error(400, "Metadata name cannot be empty")
         if len(key.encode("utf-8", "surrogateescape")) > MAX_META_NAME_LENGTH:
-            return error(400, f"Metadata name too long: {prefix}{key}")
+            return plain_error(400, f"Metadata name too long: {shown}{key.title()}")
         if len(value.encode("latin-1", "replace")) > MAX_META_VALUE_LENGTH:
-            return error(400, f"Metadata value longer than {MAX_META_VALUE_LENGTH}: {prefix}{key}")
+            return plain_error(
+                400, f"Metadata value longer than {MAX_META_VALUE_LENGTH}: {shown}{key.title()}"
+            )
         count += 1
         size += len(key) + len(value)
     if count > MAX_META_COUNT:
-        return error(400, f"Too many metadata items; max {MAX_META_COUNT}")
+        return plain_error(400, f"Too many metadata items; max {MAX_META_COUNT}")
     if size > MAX_META_OVERALL_SIZE:
-        return error(400, f"Total metadata too large; max {MAX_META_OVERALL_SIZE}")
+        return plain_error(400, f"Total metadata too large; max {MAX_META_OVERALL_SIZE}")
     return None
 
 
@@ -1734,7 +1797,12 @@ def _update_metadata(
 
 
 def _update_container_meta(cont: Container, ctx: Ctx) -> Reply | None:
+    for kind in ("bytes", "count"):
+        value = ctx.header(f"X-Container-Meta-Quota-{kind.title()}")
+        if value and not value.isdigit():
+            return error(400, f"Invalid {kind} quota.")
     bad = _update_metadata(cont.metadata, ctx, "X-Container-Meta-", "X-Remove-Container-Meta-")
+
     if bad is not None:
         return bad
     for header, attr in (("Read", "read_acl"), ("Write", "write_acl")):
@@ -1749,13 +1817,37 @@ def _update_container_meta(cont: Container, ctx: Ctx) -> Reply | None:
 def _check_framing(ctx: Ctx) -> Reply | None:
     length = ctx.header("Content-Length")
     chunked = "chunked" in (ctx.header("Transfer-Encoding") or "").lower()
-    if length is None and not chunked:
-        return error(411)
     if length is not None and not chunked:
         if not length.strip().isdigit():
             return error(400, "Invalid Content-Length")
         if int(length) > MAX_FILE_SIZE:
-            return error(413)
+            return plain_error(413, "Your request is too large.")
+    if length is None and not chunked:
+        return plain_error(411, "Missing Content-Length header.")
+    return None
+
+
+def _declared_length(ctx: Ctx) -> int:
+    """The request's Content-Length (0 when absent, chunked or malformed)."""
+    length = (ctx.header("Content-Length") or "").strip()
+    return int(length) if length.isdigit() else 0
+
+
+def _check_if_none_match(ctx: Ctx) -> Reply | None:
+    value = ctx.header("If-None-Match")
+    if value is not None and value.strip() != "*":
+        return plain_error(400, "If-None-Match only supports *")
+    return None
+
+
+def _over_quota(cont: Container, adding: int) -> Reply | None:
+    """container_quotas: a PUT of ``adding`` bytes (by Content-Length) over a quota is 413."""
+    quota_bytes = cont.metadata.get("quota-bytes", "")
+    quota_count = cont.metadata.get("quota-count", "")
+    if quota_bytes.isdigit() and int(quota_bytes) < cont.bytes_used + adding:
+        return error(413, "Upload exceeds quota.")
+    if quota_count.isdigit() and int(quota_count) < cont.object_count + 1:
+        return error(413, "Upload exceeds quota.")
     return None
 
 
@@ -1764,27 +1856,27 @@ def _strip_swift_bytes(content_type: str) -> str:
     return ";".join(parts).strip()
 
 
-def _delete_at(ctx: Ctx, now: float) -> int | Reply | None:
+def _delete_at(header: Callable[[str], str | None], now: float) -> int | Reply | None:
     """``X-Delete-After`` (wins) or ``X-Delete-At`` as Swift's constraints check them."""
-    after = ctx.header("X-Delete-After")
+    after = header("X-Delete-After")
     if after is not None:
         try:
             seconds = int(after)
         except ValueError:
-            return error(400, "Non-integer X-Delete-After")
+            return plain_error(400, "Non-integer X-Delete-After")
         value = int(now + seconds)
         if value <= now:
-            return error(400, "X-Delete-After in past")
+            return plain_error(400, "X-Delete-After in past")
         return value
-    at = ctx.header("X-Delete-At")
+    at = header("X-Delete-At")
     if at is None:
         return None
     try:
         value = int(at)
     except ValueError:
-        return error(400, "Non-integer X-Delete-At")
+        return plain_error(400, "Non-integer X-Delete-At")
     if value <= now:
-        return error(400, "X-Delete-At in past")
+        return plain_error(400, "X-Delete-At in past")
     return value
 
 
@@ -1806,36 +1898,7 @@ def _listing_format(ctx: Ctx) -> str | None:
     fmt = ctx.query.get("format")
     if fmt:
         return _FORMAT_TYPES.get(fmt.lower(), "text/plain")
-    return _best_match(ctx.header("Accept"), _LISTING_TYPES)
-
-
-def _best_match(accept: str | None, offers: tuple[str, ...]) -> str | None:
-    """swob's Accept matching: patterns by falling quality, the first offer a pattern takes."""
-    patterns: list[tuple[float, str]] = []
-    for item in (accept or "").lower().split(","):
-        media, *params = (p.strip() for p in item.split(";"))
-        if not media:
-            continue
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if quality > 0:
-            patterns.append((quality, media))
-    if not patterns:
-        return offers[0] if not (accept or "").strip() else None
-    patterns.sort(key=lambda p: p[0], reverse=True)
-    for _, media in patterns:
-        kind, _, sub = media.partition("/")
-        for offer in offers:
-            okind, _, osub = offer.partition("/")
-            if kind in ("*", okind) and sub in ("*", osub):
-                return offer
-    return None
+    return best_match(ctx.header("Accept"), _LISTING_TYPES)
 
 
 def _vary(ctx: Ctx, reply: Reply) -> None:
@@ -1950,7 +2013,8 @@ def _xml_listing(
         if tag == "account":
             sub.tail = "\n"
     body = ElementTree.tostring(doc, encoding="unicode")
-    return text_reply(200, f'<?xml version="1.0" encoding="UTF-8"?>\n{body}', f"{content_type}; charset=utf-8")
+    text = f'<?xml version="1.0" encoding="UTF-8"?>\n{body}'
+    return text_reply(200, text, f"{content_type}; charset=utf-8")
 
 
 _XML_FIELDS = {
@@ -1996,10 +2060,11 @@ def _conditional(ctx: Ctx, etag: str, timestamp: float, headers: dict[str, str])
 
 
 def _precondition(headers: dict[str, str]) -> Reply:
-    reply = error(412)
-    for key in ("ETag", "Last-Modified", "X-Timestamp", "Accept-Ranges"):
-        if key in headers:
-            reply.set(key, headers[key])
+    # The object's headers without a body: no Accept-Ranges, Swift's HTML Content-Type.
+    skip = {"content-type", "content-length", "accept-ranges"}
+    reply = Reply(412, {k: v for k, v in headers.items() if k.lower() not in skip}, b"", 0)
+    reply.set("Content-Type", HTML)
+    reply.set("Content-Length", "0")
     return reply
 
 
@@ -2029,8 +2094,9 @@ def _parse_range(value: str) -> list[tuple[int | None, int | None]] | None:
 
 def _resolve_ranges(
     ranges: list[tuple[int | None, int | None]], length: int
-) -> list[tuple[int, int]]:
-    """Satisfiable ranges as [start, end) pairs; [] means 416."""
+) -> list[tuple[int, int]] | None:
+    """Satisfiable ranges as [start, end) pairs; [] means 416, None: ignore the header."""
+
     resolved: list[tuple[int, int]] = []
     for start, end in ranges:
         if start is None:
@@ -2054,7 +2120,10 @@ def _resolve_ranges(
     ascending = all(a <= b for a, b in itertools.pairwise(resolved))
     if not ascending and len(resolved) >= MAX_NONASCENDING_RANGES:
         return []
-    return [r for r in resolved if r[1] > r[0]] if length else []
+    if not length:
+        # An empty object: a suffix range "fits" (the whole, empty body, as a 200).
+        return None if resolved else []
+    return [r for r in resolved if r[1] > r[0]]
 
 
 def _slice(content: _Content, start: int, end: int) -> Iterator[bytes]:

@@ -15,10 +15,23 @@ import posixpath
 import secrets
 import tarfile
 import time
-from typing import TYPE_CHECKING, Any, Literal
+import zlib
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
+from xml.sax.saxutils import escape as xml_escape
 
-from tests.fakeswift.replies import HTML, JSON, PLAIN, Reply, error, json_reply, text_reply
+from tests.fakeswift.replies import (
+    BARE_PLAIN,
+    HTML,
+    JSON,
+    TRUE_VALUES,
+    Reply,
+    best_match,
+    error,
+    plain_error,
+    text_reply,
+)
 from tests.fakeswift.store import Container, StoredObject, format_last_modified, format_listing_time
 
 if TYPE_CHECKING:
@@ -48,147 +61,153 @@ MAX_CONTAINERS_PER_EXTRACTION = 10000
 MAX_FAILED_EXTRACTIONS = 1000
 TEMPURL_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
 ALLOWED_DIGESTS = ("sha1", "sha256", "sha512")
-_DIGEST_BY_HEX_LENGTH = {40: "sha1", 64: "sha256"}
+_DIGEST_BY_HEX_LENGTH = {40: "sha1", 64: "sha256", 128: "sha512"}
 _TEMPURL_DISALLOWED_HEADERS = ("X-Object-Manifest", "X-Symlink-Target")
 
 
 def info_document() -> dict[str, object]:
-    """``GET /info``: exactly the features and limits this fake implements."""
+    """``GET /info`` as real Swift 2.38 (scripts/realswift.py) answers it, key order included.
+
+    Sections of middleware the fake does not implement are left out (symlink,
+    versioned_writes, object_versioning, account_quotas, staticweb, ratelimit), so a client
+    probing for them sees what the fake can do.
+    """
     from tests.fakeswift import app as app_module
 
+    digests = list(ALLOWED_DIGESTS)
     return {
         "swift": {
-            "version": "2.38.0",
+            "version": "2.38.3",
+            "strict_cors_mode": True,
+            "policies": [{"name": "gold", "aliases": "gold", "default": True}],
+            "allow_account_management": True,
+            "account_autocreate": True,
+            "allow_open_expired": False,
             "max_file_size": app_module.MAX_FILE_SIZE,
             "max_meta_name_length": app_module.MAX_META_NAME_LENGTH,
             "max_meta_value_length": app_module.MAX_META_VALUE_LENGTH,
             "max_meta_count": app_module.MAX_META_COUNT,
             "max_meta_overall_size": app_module.MAX_META_OVERALL_SIZE,
             "max_header_size": app_module.MAX_HEADER_SIZE,
+            "max_request_line": 8192,
             "max_object_name_length": app_module.MAX_OBJECT_NAME_LENGTH,
-            "max_container_name_length": app_module.MAX_CONTAINER_NAME_LENGTH,
-            "max_account_name_length": app_module.MAX_ACCOUNT_NAME_LENGTH,
             "container_listing_limit": app_module.LISTING_LIMIT,
             "account_listing_limit": app_module.LISTING_LIMIT,
+            "max_account_name_length": app_module.MAX_ACCOUNT_NAME_LENGTH,
+            "max_container_name_length": app_module.MAX_CONTAINER_NAME_LENGTH,
             "extra_header_count": 0,
-            "valid_api_versions": ["v1", "v1.0"],
-            "strict_cors_mode": True,
-            "allow_account_management": False,
-            "account_autocreate": True,
-            "policies": [{"name": "Policy-0", "default": True}],
         },
+        "slo": {
+            "max_manifest_segments": MAX_MANIFEST_SEGMENTS,
+            "max_manifest_size": MAX_MANIFEST_SIZE,
+            "yield_frequency": 10,
+            "min_segment_size": MIN_SEGMENT_SIZE,
+            "allow_async_delete": False,
+        },
+        "container_quotas": {},
         "tempauth": {"account_acls": False},
+        "formpost": {"allowed_digests": digests, "deprecated_digests": ["sha1"]},
         "tempurl": {
             "methods": list(TEMPURL_METHODS),
             "incoming_remove_headers": ["x-timestamp", "x-open-expired"],
             "incoming_allow_headers": [],
             "outgoing_remove_headers": ["x-object-meta-*"],
             "outgoing_allow_headers": ["x-object-meta-public-*"],
-            "allowed_digests": list(ALLOWED_DIGESTS),
-        },
-        "formpost": {"allowed_digests": list(ALLOWED_DIGESTS)},
-        "slo": {
-            "max_manifest_segments": MAX_MANIFEST_SEGMENTS,
-            "max_manifest_size": MAX_MANIFEST_SIZE,
-            "min_segment_size": MIN_SEGMENT_SIZE,
-            "yield_frequency": 10,
-            "allow_async_delete": False,
-        },
-        "dlo": {"max_segments": 10000},
-        "bulk_delete": {
-            "max_deletes_per_request": MAX_DELETES_PER_REQUEST,
-            "max_failed_deletes": MAX_FAILED_DELETES,
+            "allowed_digests": digests,
+            "deprecated_digests": ["sha1"],
         },
         "bulk_upload": {
             "max_containers_per_extraction": MAX_CONTAINERS_PER_EXTRACTION,
             "max_failed_extractions": MAX_FAILED_EXTRACTIONS,
+        },
+        "bulk_delete": {
+            "max_deletes_per_request": MAX_DELETES_PER_REQUEST,
+            "max_failed_deletes": MAX_FAILED_DELETES,
         },
     }
 
 
 # -- bulk responses ------------------------------------------------------------------------------
 
-
-def _wants_json(ctx: Ctx) -> bool:
-    return "application/json" in (ctx.header("Accept") or "").lower()
-
-
-def _bulk_reply(ctx: Ctx, result: dict[str, Any], status: int = 200) -> Reply:
-    """The body format of bulk middleware: JSON with ``Accept: application/json``, else text."""
-    if _wants_json(ctx):
-        return json_reply(status, result)
-    lines = []
-    for key in sorted(result):
-        if key == "Errors":
-            continue
-        lines.append(f"{key}: {result[key]}")
-    lines.append("Errors:")
-    lines.extend(f"{name}, {status_text}" for name, status_text in result["Errors"])
-    return text_reply(status, "\n".join(lines) + "\n", PLAIN)
+#: What bulk and SLO answer in, by the request's Accept (swob's best_match over these).
+BULK_TYPES = ("text/plain", "application/json", "application/xml", "text/xml")
+_BAD_REQUEST_REASON = (
+    "Bad Request\nThe server could not comply with the request since it is either malformed "
+    "or otherwise incorrect."
+)
 
 
-def _result_status(errors: list[list[str]], ok: str) -> str:
-    if not errors:
-        return ok
-    codes = [e[1].split(" ", 1)[0] for e in errors]
-    if "401" in codes:
-        return "401 Unauthorized"
-    if any(c.startswith("5") for c in codes):
-        return "502 Bad Gateway"
-    return "400 Bad Request"
+def status_line(code: int) -> str:
+    """``"404 Not Found"``, as Swift writes statuses into bulk results."""
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return str(code)
 
 
-# -- bulk delete ---------------------------------------------------------------------------------
-
-
-def bulk_delete(fake: FakeSwift, ctx: Ctx) -> Reply:
-    """``POST|DELETE <account>?bulk-delete``: newline separated, URL-encoded paths."""
-    assert ctx.account is not None
-    lines = [line.strip() for line in ctx.body.decode("utf-8", "replace").splitlines()]
-    names = [unquote(line) for line in lines if line]
-    result: dict[str, Any] = {
-        "Number Deleted": 0,
-        "Number Not Found": 0,
-        "Response Body": "",
-        "Response Status": "200 OK",
-        "Errors": [],
-    }
-    if len(names) > MAX_DELETES_PER_REQUEST:
-        result["Response Status"] = "413 Request Entity Too Large"
-        result["Response Body"] = f"Maximum Bulk Deletes: {MAX_DELETES_PER_REQUEST} per request"
-        return _bulk_reply(ctx, result)
-    errors: list[list[str]] = result["Errors"]
-    for name in names:
-        container, _, obj = name.lstrip("/").partition("/")
-        if not container:
-            errors.append([quote(name), "400 Bad Request"])
-            continue
-        status = _delete_one(fake, ctx.account, container, obj or None)
-        if status == 204:
-            result["Number Deleted"] += 1
-        elif status == 404:
-            result["Number Not Found"] += 1
-        else:
-            errors.append(
-                [
-                    quote(name),
-                    {409: "409 Conflict", 400: "400 Bad Request"}.get(status, str(status)),
-                ]
+def result_body(
+    content_type: str | None, result: dict[str, Any], errors: list[list[str]], root: str
+) -> bytes:
+    """The result document of bulk delete, archive extraction and SLO (JSON, XML or text)."""
+    if content_type == "application/json":
+        return json.dumps({**result, "Errors": errors}).encode("ascii")
+    if content_type is not None and content_type.endswith("/xml"):
+        out = [f"<{root}>\n"]
+        for key in sorted(result):
+            tag = key.replace(" ", "_").lower()
+            out.append(f"<{tag}>{xml_escape(str(result[key]))}</{tag}>\n")
+        out.append("<errors>\n")
+        for name, why in errors:
+            out.append(
+                f"<object><name>{xml_escape(name)}</name><status>{xml_escape(why)}</status>"
+                "</object>\n"
             )
-        if len(errors) >= MAX_FAILED_DELETES:
-            break
-    result["Response Status"] = _result_status(errors, "200 OK")
-    return _bulk_reply(ctx, result)
+        out.append(f"</errors>\n</{root}>\n")
+        return "".join(out).encode("utf-8")
+    lines = [f"{key}: {result[key]}\n" for key in sorted(result)]
+    lines.append("Errors:\n")
+    lines.extend(f"{name}, {why}\n" for name, why in errors)
+    return "".join(lines).encode("utf-8")
 
 
-def _delete_one(fake: FakeSwift, account: str, container: str, obj: str | None) -> int:
-    cont = fake.store.get_container(container, account)
+def _bulk_reply(
+    content_type: str | None,
+    result: dict[str, Any],
+    errors: list[list[str]],
+    root: str,
+    *,
+    status: int = 200,
+    prefix: bytes = b"",
+) -> Reply:
+    """A bulk answer: streamed (chunked, no Content-Length), the result at the end."""
+    body = prefix + result_body(content_type, result, errors, root)
+    return Reply(status, {"Content-Type": content_type or HTML}, iter([body]))
+
+
+def _has_length(ctx: Ctx) -> bool:
+    return (
+        ctx.header("Content-Length") is not None
+        or "chunked" in (ctx.header("Transfer-Encoding") or "").lower()
+    )
+
+
+def _sub_delete(fake: FakeSwift, ctx: Ctx, name: str) -> int:
+    """One DELETE subrequest of bulk delete (with the caller's token) -> its status."""
+    assert ctx.account is not None
+    container, _, obj = name.lstrip("/").partition("/")
+    if not container:
+        # DELETE of the account itself: only a reseller admin may.
+        return 403 if ctx.token is not None else 401
+    denied = fake.authorize_as_caller(ctx, container=container, write=True, account_level=not obj)
+    if denied is not None:
+        return denied
+    cont = fake.store.get_container(container, ctx.account)
     if cont is None:
         return 404
-    if obj is None:
+    if not obj:
         if cont.objects:
             return 409
-        fake.store.account(account).containers.pop(container, None)
+        fake.store.account(ctx.account).containers.pop(container, None)
         return 204
     stored = cont.objects.pop(obj, None)
     if stored is None or stored.expired(fake.clock.time()):
@@ -196,84 +215,216 @@ def _delete_one(fake: FakeSwift, account: str, container: str, obj: str | None) 
     return 204
 
 
+# -- bulk delete ---------------------------------------------------------------------------------
+
+
+def bulk_delete(fake: FakeSwift, ctx: Ctx) -> Reply:
+    """``POST|DELETE <account>[/...]?bulk-delete``: newline separated, URL-encoded paths.
+
+    Always 200; the outcome is in the body. Objects go first, containers after them.
+    """
+    content_type = best_match(ctx.header("Accept"), BULK_TYPES)
+    result: dict[str, Any] = {
+        "Response Status": "200 OK",
+        "Response Body": "",
+        "Number Deleted": 0,
+        "Number Not Found": 0,
+    }
+    errors: list[list[str]] = []
+    incoming = ctx.header("Content-Type")
+    if content_type is None or (incoming and not incoming.startswith("text/plain")):
+        result["Response Status"] = status_line(406)
+        return _bulk_reply(content_type, result, errors, "delete")
+    if not _has_length(ctx):
+        result["Response Status"] = status_line(411)
+        return _bulk_reply(content_type, result, errors, "delete")
+    names = [
+        unquote(line.strip().decode("latin-1"), encoding="utf-8", errors="surrogateescape")
+        for line in ctx.body.split(b"\n")
+        if line.strip()
+    ]
+    if len(names) > MAX_DELETES_PER_REQUEST:
+        result["Response Status"] = status_line(413)
+        result["Response Body"] = f"Maximum Bulk Deletes: {MAX_DELETES_PER_REQUEST} per request"
+        return _bulk_reply(content_type, result, errors, "delete")
+    failure = 400
+    objects = [n for n in names if "/" in n.strip("/")]
+    containers = [n for n in names if "/" not in n.strip("/")]
+    for name in objects + containers:
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            errors.append([quote(name.encode("utf-8", "surrogateescape")), status_line(412)])
+            continue
+        status = _sub_delete(fake, ctx, name)
+        if status // 100 == 2:
+            result["Number Deleted"] += 1
+        elif status == 404:
+            result["Number Not Found"] += 1
+        else:
+            if status // 100 == 5:
+                failure = 502
+            errors.append([quote(name), status_line(status)])
+        if len(errors) >= MAX_FAILED_DELETES:
+            result["Response Status"] = status_line(400)
+            result["Response Body"] = "Max delete failures exceeded"
+            return _bulk_reply(content_type, result, errors, "delete")
+    if errors:
+        result["Response Status"] = status_line(failure)
+    elif not (result["Number Deleted"] or result["Number Not Found"]):
+        result["Response Status"] = status_line(400)
+        result["Response Body"] = "Invalid bulk delete."
+    return _bulk_reply(content_type, result, errors, "delete")
+
+
 # -- archive extraction --------------------------------------------------------------------------
 
-
-_TAR_MODES: dict[str, Literal["r:", "r:gz", "r:bz2"]] = {
-    "tar": "r:",
-    "tar.gz": "r:gz",
-    "tar.bz2": "r:bz2",
-    "gz": "r:gz",
-    "bz2": "r:bz2",
-}
+_TAR_MODES = {"tar": "", "tar.gz": "gz", "tar.bz2": "bz2"}
 
 
 def extract_archive(fake: FakeSwift, ctx: Ctx) -> Reply:
     """``PUT <account>[/<container>[/<prefix>]]?extract-archive=tar|tar.gz|tar.bz2``."""
+    from tests.fakeswift import app as app_module
+
     assert ctx.account is not None
-    mode = _TAR_MODES.get(ctx.query.get("extract-archive", "").lower())
-    if mode is None:
+    compression = _TAR_MODES.get(ctx.query.get("extract-archive", "").lower().strip("."))
+    if compression is None:
         return error(400, "Unsupported archive format")
+    content_type = best_match(ctx.header("Accept"), BULK_TYPES)
     result: dict[str, Any] = {
-        "Number Files Created": 0,
-        "Response Body": "",
         "Response Status": "201 Created",
-        "Errors": [],
+        "Response Body": "",
+        "Number Files Created": 0,
     }
-    errors: list[list[str]] = result["Errors"]
-    base = "/".join(p for p in (ctx.container, ctx.obj) if p)
+    errors: list[list[str]] = []
+
+    def answer() -> Reply:
+        return _bulk_reply(content_type, result, errors, "extract")
+
+    if content_type is None:
+        result["Response Status"] = status_line(406)
+        return answer()
+    if not _has_length(ctx):
+        result["Response Status"] = status_line(411)
+        return answer()
+    base = "/".join(p for p in (ctx.container, ctx.obj) if p).rstrip("/")
+    # The subrequests carry these headers of the archive request (and each member's pax).
+    passed = {
+        k: v
+        for k, v in ctx.request.headers.items()
+        if k.lower() in ("x-delete-at", "x-delete-after") or k.lower().startswith("x-object-meta-")
+    }
+    failure = 400
+    seen: set[str] = set()
+    created = 0
     try:
-        archive = tarfile.open(fileobj=io.BytesIO(ctx.body), mode=mode)  # noqa: SIM115
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        result["Response Status"] = "400 Bad Request"
-        result["Response Body"] = f"Invalid Tar File: {exc}"
-        return _bulk_reply(ctx, result)
-    created_containers = 0
-    with archive:
-        try:
-            members = archive.getmembers()
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            result["Response Status"] = "400 Bad Request"
-            result["Response Body"] = f"Invalid Tar File: {exc}"
-            return _bulk_reply(ctx, result)
-        for member in members:
-            if not member.isfile():
-                continue
-            inner = member.name.removeprefix("./").lstrip("/")
-            dest = f"{base}/{inner}" if base else inner
-            container, _, obj = dest.partition("/")
-            if not obj:
-                continue  # top-level files of an account-level upload are ignored
-            quoted = quote("/" + dest)
-            if len(container.encode()) > 256 or len(obj.encode()) > 1024:
-                errors.append([quoted, "400 Bad Request"])
-                continue
-            cont = fake.store.get_container(container, ctx.account)
-            if cont is None:
-                if created_containers >= MAX_CONTAINERS_PER_EXTRACTION:
-                    errors.append([quoted, "400 Bad Request"])
+        with tarfile.open(fileobj=io.BytesIO(ctx.body), mode=f"r|{compression}") as archive:  # type: ignore[call-overload]
+            for member in archive:
+                if len(errors) >= MAX_FAILED_EXTRACTIONS:
+                    break
+                if not member.isfile():
                     continue
-                cont = fake.store.create_container(container, account=ctx.account)
-                created_containers += 1
-            extracted = archive.extractfile(member)
-            data = extracted.read() if extracted is not None else b""
-            built = fake.build_object(ctx, data, name=obj, check_etag=False)
-            if isinstance(built, Reply):
-                errors.append([quoted, f"{built.status} Bad Request"])
-                continue
-            pax = member.pax_headers
-            for key, value in pax.items():
-                for lead in ("SCHILY.xattr.", "LIBARCHIVE.xattr."):
-                    if key.startswith(lead + "user.meta."):
-                        built.metadata[key[len(lead + "user.meta.") :].lower()] = value
-                    elif key == lead + "user.mime_type":
-                        built.content_type = value
-            cont.objects[obj] = built
-            result["Number Files Created"] += 1
-            if len(errors) >= MAX_FAILED_EXTRACTIONS:
-                break
-    result["Response Status"] = _result_status(errors, "201 Created")
-    return _bulk_reply(ctx, result)
+                path = member.name.removeprefix("./").lstrip("/")
+                if base:
+                    path = f"{base}/{path}"
+                if "/" not in path:
+                    continue  # files at the top of an account-level upload are ignored
+                container, _, obj = path.partition("/")
+                if member.size > app_module.MAX_FILE_SIZE:
+                    errors.append([quote(path), status_line(413)])
+                    continue
+                container_failure: list[str] | None = None
+                if container not in seen:
+                    status = _ensure_container(fake, ctx, container)
+                    if status == 201:
+                        created += 1
+                        if created > MAX_CONTAINERS_PER_EXTRACTION:
+                            result["Response Status"] = status_line(400)
+                            result["Response Body"] = (
+                                f"More than {MAX_CONTAINERS_PER_EXTRACTION} containers to "
+                                "create from tar."
+                            )
+                            return answer()
+                    elif status == 401:
+                        result["Response Status"] = status_line(401)
+                        return answer()
+                    elif status != 200:
+                        container_failure = [
+                            quote(f"/v1/{ctx.account}/{container}"),
+                            status_line(status),
+                        ]
+                extracted = archive.extractfile(member)
+                data = extracted.read() if extracted is not None else b""
+                headers = dict(passed)
+                for key, value in member.pax_headers.items():
+                    for lead in ("SCHILY.xattr.user.", "LIBARCHIVE.xattr.user."):
+                        if key == lead + "mime_type":
+                            headers["Content-Type"] = value
+                        elif key.startswith(lead + "meta."):
+                            headers["X-Object-Meta-" + key[len(lead + "meta.") :]] = value
+                status = _sub_put(fake, ctx, container, obj, data, headers)
+                seen.add(container)
+                if status // 100 == 2:
+                    result["Number Files Created"] += 1
+                    continue
+                if container_failure is not None:
+                    errors.append(container_failure)
+                if status == 401:
+                    errors.append([quote(path), status_line(401)])
+                    result["Response Status"] = status_line(401)
+                    return answer()
+                if status // 100 == 5:
+                    failure = 502
+                errors.append([quote(path), status_line(status)])
+    except (tarfile.TarError, zlib.error, EOFError, OSError) as exc:
+        result["Response Status"] = status_line(400)
+        result["Response Body"] = f"Invalid Tar File: {exc}"
+        return answer()
+    if errors:
+        result["Response Status"] = status_line(failure)
+    elif not result["Number Files Created"]:
+        result["Response Status"] = status_line(400)
+        result["Response Body"] = "Invalid Tar File: No Valid Files"
+    return answer()
+
+
+def _ensure_container(fake: FakeSwift, ctx: Ctx, container: str) -> int:
+    """HEAD, then PUT when missing: 200 (there), 201 (created) or the failing status."""
+    assert ctx.account is not None
+    denied = fake.authorize_as_caller(ctx, container=container, write=False, listing=True)
+    if denied is not None:
+        return denied
+    if fake.store.get_container(container, ctx.account) is not None:
+        return 200
+    denied = fake.authorize_as_caller(ctx, container=container, write=True, account_level=True)
+    if denied is not None:
+        return denied
+    if len(container.encode("utf-8")) > 256:
+        return 400
+    fake.store.create_container(container, account=ctx.account)
+    return 201
+
+
+def _sub_put(
+    fake: FakeSwift, ctx: Ctx, container: str, name: str, data: bytes, headers: dict[str, str]
+) -> int:
+    """One object PUT subrequest of archive extraction -> its status."""
+    assert ctx.account is not None
+    denied = fake.authorize_as_caller(ctx, container=container, write=True)
+    if denied is not None:
+        return denied
+    cont = fake.store.get_container(container, ctx.account)
+    if cont is None:
+        return 404
+    if len(name.encode("utf-8")) > 1024:
+        return 400
+    if fake.over_quota(cont, len(data)):
+        return 413
+    built = fake.build_object(ctx, data, name=name, check_etag=False, headers_from=headers)
+    if isinstance(built, Reply):
+        return built.status
+    cont.objects[name] = built
+    return 201
 
 
 # -- static large objects -------------------------------------------------------------------------
@@ -291,6 +442,8 @@ def _parse_seg_range(value: str, size: int) -> tuple[int, int] | None:
     try:
         if first == "":
             n = int(last)
+            if n == 0:
+                return None
             start, end = max(size - n, 0), size
         else:
             start = int(first)
@@ -302,138 +455,251 @@ def _parse_seg_range(value: str, size: int) -> tuple[int, int] | None:
     return start, min(end, size)
 
 
-def slo_put(fake: FakeSwift, ctx: Ctx, cont: Container) -> Reply:
-    """``PUT ...?multipart-manifest=put``: validate the segments and store the manifest."""
-    assert ctx.account is not None and ctx.obj is not None
-    heartbeat = ctx.query.get("heartbeat", "").lower() == "on"
-    if len(ctx.body) > MAX_MANIFEST_SIZE:
-        return error(413, f"Manifest File > {MAX_MANIFEST_SIZE} bytes")
+def _valid_seg_range(value: object) -> bool:
+    text = str(value)
+    first, sep, last = text.partition("-")
+    if not sep or "," in text or (not first and not last):
+        return False
+    if not all(part == "" or part.isdigit() for part in (first, last)):
+        return False
+    return not (first and last and int(last) < int(first))
+
+
+def _validate_manifest(body: bytes, own_path: str) -> list[dict[str, Any]] | Reply:
+    """The structural checks of a manifest (before any segment is looked at)."""
     try:
-        parsed = json.loads(ctx.body.decode("utf-8"))
+        parsed = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return error(400, "Manifest must be valid JSON.\n")
     if not isinstance(parsed, list):
         return error(400, "Manifest must be a list.\n")
-    if len(parsed) > MAX_MANIFEST_SEGMENTS:
-        return error(413, f"Number of segments must be <= {MAX_MANIFEST_SEGMENTS}\n")
-    problems: list[list[str]] = []
-    stored: list[dict[str, object]] = []
-    hasher = hashlib.md5()
-    total = 0
+    problems: list[str] = []
     for index, entry in enumerate(parsed):
         if not isinstance(entry, dict):
-            return error(400, f"Index {index}: not a JSON object\n")
-        if "data" in entry:
-            if set(entry) != {"data"}:
-                return error(400, f"Index {index}: extraneous keys with data\n")
+            problems.append(f"Index {index}: not a JSON object")
+            continue
+        kind = "path" if "path" in entry else "data" if "data" in entry else None
+        if kind is None:
+            problems.append(f"Index {index}: expected keys to include one of 'path' or 'data'")
+            continue
+        allowed = {"path", "etag", "size_bytes", "range"} if kind == "path" else {"data"}
+        extra = sorted(k for k in entry if k not in allowed)
+        if extra:
+            keys = ", ".join(json.dumps(k) for k in extra)
+            problems.append(f"Index {index}: extraneous keys {keys}")
+            continue
+        if kind == "data":
             try:
                 raw = base64.b64decode(str(entry["data"]), validate=True)
             except (binascii.Error, ValueError):
-                return error(400, f"Index {index}: data must be valid base64\n")
+                problems.append(f"Index {index}: data must be valid base64")
+                continue
             if not raw:
-                return error(
-                    400, f"Index {index}: too small; each segment must be at least 1 byte.\n"
-                )
-            hasher.update(hashlib.md5(raw).hexdigest().encode())
-            total += len(raw)
+                problems.append(f"Index {index}: too small; each segment must be at least 1 byte.")
+                continue
+            entry["data"] = base64.b64encode(raw).decode("ascii")
+            continue
+        path = entry["path"]
+        if not isinstance(path, str):
+            problems.append(f'Index {index}: "path" must be a string')
+            continue
+        if not (entry.get("etag") is None or isinstance(entry["etag"], str)):
+            problems.append(f'Index {index}: "etag" must be a string or null (if provided)')
+            continue
+        if "/" not in path.strip("/"):
+            problems.append(
+                f"Index {index}: path does not refer to an object. Path must be of the form "
+                "/container/object."
+            )
+            continue
+        size = entry.get("size_bytes")
+        if size is not None:
+            try:
+                size = int(size)
+            except (TypeError, ValueError):
+                problems.append(f"Index {index}: invalid size_bytes")
+                continue
+            entry["size_bytes"] = size
+            if size < 1 and index != len(parsed) - 1:
+                problems.append(f"Index {index}: too small; each segment must be at least 1 byte.")
+                continue
+        if unquote(own_path) == "/" + path.lstrip("/"):
+            problems.append(f"Index {index}: manifest must not include itself as a segment")
+            continue
+        if entry.get("range"):
+            if not _valid_seg_range(entry["range"]):
+                problems.append(f"Index {index}: invalid range")
+                continue
+            if size is not None and _parse_seg_range(str(entry["range"]), size) is None:
+                problems.append(f"Index {index}: unsatisfiable range")
+                continue
+    if parsed and all(isinstance(e, dict) and "data" in e for e in parsed):
+        problems.append("Inline data segments require at least one object-backed segment.")
+    if problems:
+        return plain_error(400, "".join(p + "\n" for p in problems))
+    return parsed
+
+
+def slo_put(fake: FakeSwift, ctx: Ctx, cont: Container) -> Reply:
+    """``PUT ...?multipart-manifest=put``: validate the segments and store the manifest."""
+    assert ctx.account is not None and ctx.container is not None and ctx.obj is not None
+    length = ctx.header("Content-Length")
+    if length is None and "chunked" not in (ctx.header("Transfer-Encoding") or "").lower():
+        return error(411)
+    if length is not None and length.isdigit() and int(length) > MAX_MANIFEST_SIZE:
+        return error(413, f"Manifest File > {MAX_MANIFEST_SIZE} bytes")
+    if len(ctx.body) > MAX_MANIFEST_SIZE:
+        return error(413, f"Manifest File > {MAX_MANIFEST_SIZE} bytes")
+    dst = (ctx.account, ctx.container, ctx.obj)
+    return store_manifest(fake, ctx, ctx.body, dst, cont, base=None)
+
+
+def store_manifest(
+    fake: FakeSwift,
+    ctx: Ctx,
+    body: bytes,
+    dst: tuple[str, str, str],
+    cont: Container,
+    *,
+    base: StoredObject | None,
+) -> Reply:
+    """Check a manifest's segments as SLO does (HEAD each as the caller) and store it."""
+    account, _, name = dst
+    parsed = _validate_manifest(body, f"/{dst[1]}/{name}")
+    if isinstance(parsed, Reply):
+        return parsed
+    if sum(1 for e in parsed if "path" in e) > MAX_MANIFEST_SEGMENTS:
+        return error(413, f"Number of object-backed segments must be <= {MAX_MANIFEST_SEGMENTS}")
+    content_type = best_match(ctx.header("Accept"), BULK_TYPES) or "text/plain"
+    heartbeat = ctx.query.get("heartbeat", "").lower() in TRUE_VALUES
+    prefix = b" \r\n\r\n" if heartbeat else b""
+    problems: list[list[str]] = []
+    stored: list[dict[str, Any]] = []
+    total = 0
+    for index, entry in enumerate(parsed):
+        if "data" in entry:
             stored.append({"data": entry["data"]})
+            total += len(base64.b64decode(entry["data"]))
             continue
-        extra = set(entry) - {"path", "etag", "size_bytes", "range"}
-        if extra:
-            return error(400, f"Index {index}: extraneous keys {', '.join(sorted(extra))}\n")
-        path = entry.get("path")
-        if not isinstance(path, str) or path.lstrip("/").count("/") < 1 or not path.startswith("/"):
-            return error(
-                400,
-                f"Index {index}: path does not refer to an object. Path must be of the form "
-                "/container/object.\n",
-            )
-        seg_cont, _, seg_name = unquote(path).lstrip("/").partition("/")
-        if not seg_cont or not seg_name:
-            return error(
-                400,
-                f"Index {index}: path does not refer to an object. Path must be of the form "
-                "/container/object.\n",
-            )
-        if seg_cont == ctx.container and seg_name == ctx.obj:
-            problems.append([quote(path), "Manifest must not reference itself"])
-            continue
-        seg = fake.live_object(ctx.account, seg_cont, seg_name)
+        path = str(entry["path"])
+        seg_cont, _, seg_name = path.lstrip("/").partition("/")
+        seg = None
+        denied = fake.authorize_as_caller(ctx, container=seg_cont, write=False)
+        if denied is None:
+            seg = fake.live_object(account, seg_cont, seg_name)
         if seg is None:
-            problems.append([quote(path), "404 Not Found"])
+            problems.append([quote(path), status_line(denied or 404)])
             continue
         seg_etag = _segment_etag(seg)
-        want_etag = entry.get("etag")
-        want_size = entry.get("size_bytes")
-        if want_etag is not None and str(want_etag).strip('"').lower() != seg_etag:
-            problems.append([quote(path), "Etag Mismatch"])
-        if want_size is not None:
-            try:
-                if int(str(want_size)) != seg.size:
-                    problems.append([quote(path), "Size Mismatch"])
-            except ValueError:
-                return error(400, f"Index {index}: invalid size_bytes\n")
-        if seg.size < MIN_SEGMENT_SIZE:
-            problems.append([quote(path), "Too small; each segment must be at least 1 byte."])
-        record: dict[str, object] = {
-            "name": "/" + seg_cont + "/" + seg_name,
+        length = seg.size
+        record: dict[str, Any] = {
+            "name": "/" + path.lstrip("/"),
             "bytes": seg.size,
             "hash": seg_etag,
             "content_type": seg.content_type,
-            "last_modified": format_listing_time(seg.timestamp),
+            "last_modified": _whole_second_listing_time(seg.timestamp),
         }
-        if seg.is_slo:
-            record["sub_slo"] = True
-        rng = entry.get("range")
-        if rng is not None:
-            bounds = _parse_seg_range(str(rng), seg.size)
+        if entry.get("range"):
+            bounds = _parse_seg_range(str(entry["range"]), seg.size)
             if bounds is None:
                 problems.append([quote(path), "Unsatisfiable Range"])
-                continue
-            record["range"] = f"{bounds[0]}-{bounds[1] - 1}"
-            hasher.update(f"{seg_etag}:{bounds[0]}-{bounds[1] - 1};".encode())
-            total += bounds[1] - bounds[0]
-        else:
-            hasher.update(seg_etag.encode())
-            total += seg.size
+            elif bounds != (0, seg.size):
+                record["range"] = f"{bounds[0]}-{bounds[1] - 1}"
+                length = bounds[1] - bounds[0]
+        if length < MIN_SEGMENT_SIZE and index != len(parsed) - 1:
+            problems.append([quote(path), "Too small; each segment must be at least 1 byte."])
+        if entry.get("size_bytes") is not None and entry["size_bytes"] != seg.size:
+            problems.append([quote(path), "Size Mismatch"])
+        if entry.get("etag") is not None and entry["etag"] != seg_etag:
+            problems.append([quote(path), "Etag Mismatch"])
+        if seg.is_slo:
+            record["sub_slo"] = True
         stored.append(record)
+        total += length
     if problems:
-        return _slo_problem_reply(ctx, problems, heartbeat)
+        if heartbeat:
+            result = {"Response Status": status_line(400), "Response Body": _BAD_REQUEST_REASON}
+            return _bulk_reply(content_type, result, problems, "upload", status=202, prefix=prefix)
+        return _bulk_reply(content_type, {}, problems, "upload", status=400)
+    hasher = hashlib.md5()
+    for record in stored:
+        if "data" in record:
+            hasher.update(hashlib.md5(base64.b64decode(record["data"])).hexdigest().encode())
+        elif "range" in record:
+            hasher.update(f"{record['hash']}:{record['range']};".encode())
+        else:
+            hasher.update(str(record["hash"]).encode())
     slo_etag = hasher.hexdigest()
-    sent_etag = ctx.header("ETag")
+    sent_etag = ctx.header("ETag") if base is None else None
     if sent_etag is not None and sent_etag.strip().strip('"').lower() != slo_etag:
+        if heartbeat:
+            result = {
+                "Response Status": status_line(422),
+                "Response Body": "Unprocessable Entity\n"
+                "Unable to process the contained instructions",
+            }
+            return _bulk_reply(content_type, result, [], "upload", status=202, prefix=prefix)
         return error(422)
     manifest = json.dumps(stored).encode("utf-8")
-    built = fake.build_object(ctx, manifest, name=ctx.obj, check_etag=False)
+    built = fake.build_object(ctx, manifest, base=base, name=name, check_etag=False)
     if isinstance(built, Reply):
         return built
     built.slo_segments = stored
     built.slo_etag = slo_etag
     built.slo_size = total
-    cont.objects[ctx.obj] = built
+    cont.objects[name] = built
     if heartbeat:
         result = {
-            "Response Status": "201 Created",
-            "Response Body": "",
+            "Response Status": status_line(201),
             "Etag": f'"{slo_etag}"',
             "Last Modified": format_last_modified(built.timestamp),
-            "Errors": [],
+            "Response Body": "",
         }
-        return _bulk_reply(ctx, result, status=202)
+        return _bulk_reply(content_type, result, [], "upload", status=202, prefix=prefix)
     reply = text_reply(201, "", HTML)
-    reply.set("ETag", f'"{slo_etag}"')
+    reply.set("Etag", f'"{slo_etag}"')
     reply.set("Last-Modified", format_last_modified(built.timestamp))
     return reply
 
 
-def _slo_problem_reply(ctx: Ctx, problems: list[list[str]], heartbeat: bool) -> Reply:
-    if heartbeat:
-        result = {"Response Status": "400 Bad Request", "Response Body": "", "Errors": problems}
-        return _bulk_reply(ctx, result, status=202)
-    if _wants_json(ctx):
-        return json_reply(400, {"Errors": problems})
-    body = "Errors:\n" + "".join(f"{name}, {why}\n" for name, why in problems)
-    return text_reply(400, body, PLAIN)
+def raw_manifest(obj: StoredObject) -> bytes:
+    """``?multipart-manifest=get&format=raw``: the manifest as it would be PUT (sorted keys)."""
+    raw: list[dict[str, object]] = []
+    for seg in obj.slo_segments or []:
+        if "data" in seg:
+            raw.append({"data": seg["data"]})
+            continue
+        item: dict[str, object] = {
+            "path": seg["name"],
+            "etag": seg["hash"],
+            "size_bytes": seg["bytes"],
+        }
+        if "range" in seg:
+            item["range"] = seg["range"]
+        raw.append(item)
+    return json.dumps(raw, sort_keys=True).encode("utf-8")
+
+
+def slo_copy_manifest(
+    fake: FakeSwift,
+    ctx: Ctx,
+    source: StoredObject,
+    src: tuple[str, str, str],
+    dst: tuple[str, str, str],
+    cont: Container,
+) -> Reply:
+    """COPY ``?multipart-manifest=get`` of an SLO: its raw manifest is PUT (and checked) anew."""
+    reply = store_manifest(fake, ctx, raw_manifest(source), dst, cont, base=source)
+    if reply.status != 201:
+        return reply
+    built = cont.objects[dst[2]]
+    return fake.copied_headers(reply, built, src, source)
+
+
+def _whole_second_listing_time(timestamp: float) -> str:
+    # SLO records a segment's Last-Modified (whole seconds, rounded up).
+    whole = int(timestamp) if timestamp == int(timestamp) else int(timestamp) + 1
+    return format_listing_time(float(whole))
 
 
 def slo_content(fake: FakeSwift, account: str, obj: StoredObject, depth: int = 0) -> _Content:
@@ -476,73 +742,72 @@ def slo_content(fake: FakeSwift, account: str, obj: StoredObject, depth: int = 0
     return _Content(parts, offset)
 
 
-def slo_manifest_reply(ctx: Ctx, obj: StoredObject) -> Reply:
+def slo_manifest_reply(fake: FakeSwift, ctx: Ctx, obj: StoredObject) -> Reply:
     """``GET ...?multipart-manifest=get``: the stored manifest (``format=raw``: as PUT)."""
-    segments = obj.slo_segments or []
+    headers = fake.object_headers(obj, manifest_get=True)
     if ctx.query.get("format") == "raw":
-        raw: list[dict[str, object]] = []
-        for seg in segments:
-            if "data" in seg:
-                raw.append({"data": seg["data"]})
-                continue
-            item: dict[str, object] = {
-                "path": seg["name"],
-                "etag": seg["hash"],
-                "size_bytes": seg["bytes"],
-            }
-            if "range" in seg:
-                item["range"] = seg["range"]
-            raw.append(item)
-        body = json.dumps(raw).encode("utf-8")
+        body = raw_manifest(obj)
     else:
         body = obj.data
-    reply = Reply(200, {}, body, len(body))
-    reply.set("Content-Type", JSON)
-    reply.set("ETag", obj.manifest_etag)
-    reply.set("Last-Modified", format_last_modified(obj.timestamp))
-    reply.set("X-Static-Large-Object", "True")
-    reply.set("Accept-Ranges", "bytes")
-    for key, value in sorted(obj.metadata.items()):
-        reply.set("X-Object-Meta-" + key.title(), value)
-    return reply
+        headers["Content-Type"] = JSON
+    headers["Etag"] = hashlib.md5(body).hexdigest()
+    headers["Content-Length"] = str(len(body))
+    return Reply(200, headers, body, len(body))
 
 
 def slo_delete(fake: FakeSwift, ctx: Ctx) -> Reply:
-    """``DELETE ...?multipart-manifest=delete``: the segments, then the manifest."""
+    """``DELETE ...?multipart-manifest=delete``: the segments, then the manifest (bulk style)."""
     assert ctx.account is not None and ctx.container is not None and ctx.obj is not None
-    obj = fake.live_object(ctx.account, ctx.container, ctx.obj)
-    if obj is None:
-        return error(404)
-    if not obj.is_slo:
-        fake.store.delete_object(ctx.container, ctx.obj, ctx.account)
-        return text_reply(204, "", HTML)
+    content_type = best_match(ctx.header("Accept"), BULK_TYPES)
     result: dict[str, Any] = {
+        "Response Status": "200 OK",
+        "Response Body": "",
         "Number Deleted": 0,
         "Number Not Found": 0,
-        "Response Body": "",
-        "Response Status": "200 OK",
-        "Errors": [],
     }
-    for seg in obj.slo_segments or []:
-        if "data" in seg:
+    errors: list[list[str]] = []
+    if content_type is None:
+        result["Response Status"] = status_line(406)
+        return _bulk_reply(content_type, result, errors, "delete")
+    # Manifests are expanded depth first; each is deleted after its segments.
+    pending: list[tuple[str, bool]] = [(f"/{ctx.container}/{ctx.obj}", True)]
+    order: list[str] = []
+    while pending:
+        name, is_manifest = pending.pop(0)
+        if not is_manifest:
+            order.append(name)
             continue
-        seg_cont, _, seg_name = str(seg["name"]).lstrip("/").partition("/")
-        inner = fake.live_object(ctx.account, seg_cont, seg_name)
-        if inner is not None and inner.is_slo:
-            for sub in inner.slo_segments or []:
-                if "data" not in sub:
-                    sc, _, sn = str(sub["name"]).lstrip("/").partition("/")
-                    _count(result, _delete_one(fake, ctx.account, sc, sn))
-        _count(result, _delete_one(fake, ctx.account, seg_cont, seg_name))
-    _count(result, _delete_one(fake, ctx.account, ctx.container, ctx.obj))
-    return _bulk_reply(ctx, result)
-
-
-def _count(result: dict[str, Any], status: int) -> None:
-    if status == 204:
-        result["Number Deleted"] += 1
-    elif status == 404:
-        result["Number Not Found"] += 1
+        cont, _, obj_name = name.lstrip("/").partition("/")
+        denied = fake.authorize_as_caller(ctx, container=cont, write=False)
+        manifest = None if denied else fake.live_object(ctx.account, cont, obj_name)
+        if denied or manifest is None:
+            status = denied or 404
+            if status == 404:
+                result["Number Not Found"] += 1
+            else:
+                errors.append([quote(name), status_line(status)])
+            continue
+        if not manifest.is_slo:
+            errors.append([quote(name), "Not an SLO manifest"])
+            continue
+        for seg in manifest.slo_segments or []:
+            if "data" not in seg:
+                pending.append((str(seg["name"]), bool(seg.get("sub_slo"))))
+        pending.append((name, False))
+    for name in order:
+        status = _sub_delete(fake, ctx, name)
+        if status // 100 == 2:
+            result["Number Deleted"] += 1
+        elif status == 404:
+            result["Number Not Found"] += 1
+        else:
+            errors.append([quote(name), status_line(status)])
+    if errors:
+        result["Response Status"] = status_line(400)
+    elif not (result["Number Deleted"] or result["Number Not Found"]):
+        result["Response Status"] = status_line(400)
+        result["Response Body"] = "Invalid bulk delete."
+    return _bulk_reply(content_type, result, errors, "delete")
 
 
 # -- dynamic large objects ------------------------------------------------------------------------
@@ -704,112 +969,189 @@ def tempurl(fake: FakeSwift, ctx: Ctx) -> Reply:
 
 def _tempurl_invalid(ctx: Ctx) -> Reply:
     reply = text_reply(401, "401 Unauthorized: Temp URL invalid\n", HTML)
-    reply.set("Www-Authenticate", f'Swift realm="{quote(ctx.account or "")}"')
+    reply.set("Www-Authenticate", 'Swift realm="unknown"')
     return reply
 
 
 # -- FormPost --------------------------------------------------------------------------------------
 
+#: Form field values are read up to this many bytes (Swift's MAX_VALUE_LENGTH).
+_FORM_VALUE_LENGTH = 4096
+
+
+class _FormInvalid(Exception):
+    """400 ``FormPost: <message>``."""
+
+
+class _FormUnauthorized(Exception):
+    """401 ``FormPost: <Message Title-Cased>``."""
+
+
+def _form_parts(body: bytes, boundary: bytes) -> list[tuple[dict[str, str], bytes]] | None:
+    """(lower-case headers, content) of each part; None when the body does not start right."""
+    delimiter = b"--" + boundary
+    if not body.startswith(delimiter):
+        return None
+    parts: list[tuple[dict[str, str], bytes]] = []
+    for chunk in body[len(delimiter) :].split(b"\r\n" + delimiter):
+        if chunk.startswith(b"--"):
+            break
+        head, _, content = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        headers: dict[str, str] = {}
+        for line in head.decode("utf-8", "replace").split("\r\n"):
+            name, sep, value = line.partition(":")
+            if sep:
+                headers[name.strip().lower()] = value.strip()
+        parts.append((headers, content))
+    return parts
+
+
+def _disposition_params(value: str) -> tuple[str, dict[str, str]]:
+    kind, *params = (p.strip() for p in value.split(";"))
+    out: dict[str, str] = {}
+    for param in params:
+        name, _, raw = param.partition("=")
+        out[name.strip().lower()] = raw.strip().strip('"')
+    return kind.lower(), out
+
 
 def formpost(fake: FakeSwift, ctx: Ctx) -> Reply:
-    """``POST <container>[/<prefix>]`` with ``multipart/form-data`` from a browser form."""
+    """``POST <container>[/<prefix>]`` with ``multipart/form-data`` from a browser form.
+
+    As Swift's formpost: parts are read in order, each file is stored as it comes (the ones
+    before a failure stay), signature and expiry are checked for every file.
+    """
     assert ctx.account is not None and ctx.container is not None
-    request = ctx.request
+    _, params = _disposition_params(ctx.header("Content-Type") or "")
+    boundary = params.get("boundary", "")
+    if not boundary:
+        return error(400)
     try:
-        form = request.form
-        files = request.files
-    except Exception:  # noqa: BLE001 - malformed multipart bodies
-        return error(400, "FormPost: invalid starting boundary")
-    redirect = form.get("redirect", "")
-    max_file_size_raw = form.get("max_file_size", "")
-    max_file_count_raw = form.get("max_file_count", "")
-    expires_raw = form.get("expires", "")
-    signature = form.get("signature", "")
+        return _formpost(fake, ctx, boundary.encode("utf-8"))
+    except (_FormInvalid, EOFError) as exc:
+        return error(400, f"FormPost: {exc}", content_type=BARE_PLAIN)
+    except _FormUnauthorized as exc:
+        reply = error(401, f"FormPost: {str(exc).title()}")
+        reply.set("Www-Authenticate", 'Swift realm="unknown"')
+        return reply
 
-    def answer(status: int, message: str) -> Reply:
-        status_text = f"{status} {_STATUS_TEXT.get(status, '')}".strip()
-        if redirect:
-            sep = "&" if "?" in redirect else "?"
-            location = f"{redirect}{sep}status={status}&message={quote(message)}"
-            body = f'<html><body><p><a href="{location}">Click to continue...</a></p></body></html>'
-            reply = text_reply(303, body, HTML)
-            reply.set("Location", location)
-            return reply
-        body = f"<html><body><p><b>{status_text}</b><br />{message}</p></body></html>"
-        return text_reply(status, body, HTML)
 
+def _formpost(fake: FakeSwift, ctx: Ctx, boundary: bytes) -> Reply:
+    parts = _form_parts(ctx.body, boundary)
+    if parts is None:
+        return error(400, "FormPost: invalid starting boundary", content_type=BARE_PLAIN)
+    attributes: dict[str, str] = {}
+    status = 0
+    message = ""
+    files = 0
+    for headers, content in parts:
+        kind, disposition = _disposition_params(headers.get("content-disposition", ""))
+        if kind == "form-data" and disposition.get("filename"):
+            files += 1
+            try:
+                if files > int(attributes.get("max_file_count") or 0):
+                    status, message = 400, "max file count exceeded"
+                    break
+            except ValueError:
+                raise _FormInvalid("max_file_count not an integer") from None
+            upload = dict(attributes)
+            upload["filename"] = disposition["filename"] or "filename"
+            if "content-type" not in attributes and "content-type" in headers:
+                upload["content-type"] = headers["content-type"] or "application/octet-stream"
+            if "content-encoding" not in attributes and "content-encoding" in headers:
+                upload["content-encoding"] = headers["content-encoding"]
+            status = _form_upload(fake, ctx, upload, content)
+            if status // 100 != 2:
+                break
+        elif "name" in disposition:
+            text = content[:_FORM_VALUE_LENGTH].decode("utf-8", "replace")
+            attributes[disposition["name"].lower()] = text.rstrip("\r\n-")
+    if not status:
+        status, message = 400, "no files to process"
+    redirect = attributes.get("redirect")
+    if not redirect:
+        body = status_line(status)
+        if message:
+            body += "\r\nFormPost: " + message.title()
+        return text_reply(status, body, BARE_PLAIN)
+    joiner = "&" if "?" in redirect else "?"
+    location = f"{redirect}{joiner}status={status}&message={quote(message)}"
+
+    page = f'<html><body><p><a href="{location}">Click to continue...</a></p></body></html>'
+    data = page.encode("utf-8")
+    return Reply(303, {"Location": location}, data, len(data))
+
+
+def _form_upload(fake: FakeSwift, ctx: Ctx, form: dict[str, str], data: bytes) -> int:
+    """Check the signature for one file and store it; the status of the PUT subrequest."""
+    assert ctx.account is not None and ctx.container is not None
+    keys = _tempurl_keys(fake, ctx.account, ctx.container)
+    if not keys:
+        raise _FormUnauthorized("invalid signature")
     try:
-        max_file_size = int(max_file_size_raw)
-        max_file_count = int(max_file_count_raw)
+        max_file_size = int(form.get("max_file_size") or 0)
     except ValueError:
-        return answer(400, "max_file_size and max_file_count must be integers")
+        raise _FormInvalid("max_file_size not an integer") from None
+    delete_headers: dict[str, str] = {}
+    for field, header, hint in (
+        ("x_delete_at", "X-Delete-At", "Unix timestamp required."),
+        ("x_delete_after", "X-Delete-After", "Number of seconds required."),
+    ):
+        if field in form:
+            try:
+                delete_headers[header] = str(int(form[field]))
+            except ValueError:
+                raise _FormInvalid(f"{field} not an integer: {hint}") from None
     try:
-        expires = int(expires_raw)
+        if int(form.get("expires") or 0) < fake.clock.time():
+            raise _FormUnauthorized("form expired")
     except ValueError:
-        return answer(401, "FormPost: expired not an integer")
-    if expires < fake.clock.time():
-        return answer(401, "FormPost: Form Expired")
-    parsed = _parse_signature(signature) if signature else None
-    if parsed is None or parsed[0] not in ALLOWED_DIGESTS:
-        return answer(401, "FormPost: Invalid Signature")
-    digest, given = parsed
-    prefix = ctx.obj or ""
+        raise _FormInvalid("expired not an integer") from None
     # The signed path is the request path from /v1 on (without a catalog endpoint prefix).
     path = ctx.path[ctx.path.index("/v1/") :]
-    message = (
-        f"{path}\n{redirect}\n{max_file_size_raw}\n{max_file_count_raw}\n{expires_raw}".encode()
-    )
-    valid = any(
+    message = "\n".join(
+        [
+            path,
+            form.get("redirect") or "",
+            form.get("max_file_size") or "0",
+            form.get("max_file_count") or "0",
+            form.get("expires") or "0",
+        ]
+    ).encode("utf-8")
+    parsed = _parse_signature(form.get("signature", ""))
+    if parsed is None or parsed[0] not in ALLOWED_DIGESTS:
+        raise _FormUnauthorized("invalid signature")
+    digest, given = parsed
+    # Header values arrive as latin-1 text of their raw bytes: encode back to those bytes.
+    if not any(
         hmac.compare_digest(
             hmac.new(key.encode("latin-1", "replace"), message, digest).hexdigest(), given
         )
-        for key, _scope in _tempurl_keys(fake, ctx.account, ctx.container)
-    )
-    if not valid:
-        return answer(401, "FormPost: Invalid Signature")
+        for key, _scope in keys
+    ):
+
+        raise _FormUnauthorized("invalid signature")
+    if len(data) > max_file_size:
+        raise EOFError("max_file_size exceeded")
+    prefix = ctx.obj or ""
+    name = prefix + form["filename"]
+    headers = dict(delete_headers)
+    if "content-type" in form:
+        headers["Content-Type"] = form["content-type"] or "application/octet-stream"
+    if "content-encoding" in form:
+        headers["Content-Encoding"] = form["content-encoding"]
     cont = fake.store.get_container(ctx.container, ctx.account)
     if cont is None:
-        return answer(404, "")
-    uploads = [f for _, f in files.items(multi=True) if f.filename]
-    if len(uploads) > max_file_count:
-        return answer(400, "max_file_count exceeded")
-    stored: list[tuple[str, StoredObject]] = []
-    for upload in uploads:
-        data = upload.stream.read()
-        if len(data) > max_file_size:
-            return answer(400, "max_file_size exceeded")
-        name = prefix + str(upload.filename)
-        if len(name.encode()) > 1024:
-            return answer(400, "Object name too long")
-        content_type = form.get("content-type") or upload.content_type or "application/octet-stream"
-        etag = hashlib.md5(data).hexdigest()
-        delete_at: int | None = None
-        if form.get("x_delete_at"):
-            delete_at = int(form["x_delete_at"])
-        elif form.get("x_delete_after"):
-            delete_at = int(fake.clock.time() + int(form["x_delete_after"]))
-        headers = {}
-        if form.get("content-encoding"):
-            headers["content-encoding"] = form["content-encoding"]
-        stored.append(
-            (
-                name,
-                StoredObject(
-                    data=data,
-                    etag=etag,
-                    content_type=content_type,
-                    timestamp=fake.store.next_timestamp(),
-                    headers=headers,
-                    delete_at=delete_at,
-                ),
-            )
-        )
-    for name, obj in stored:
-        cont.objects[name] = obj
-    return answer(201, "")
-
-
-_STATUS_TEXT = {201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
+        return 404
+    if len(name.encode("utf-8")) > 1024:
+        return 400
+    if fake.over_quota(cont, 0):
+        return 413
+    built = fake.build_object(ctx, data, name=name, check_etag=False, headers_from=headers)
+    if isinstance(built, Reply):
+        return built.status
+    cont.objects[name] = built
+    return 201
 
 
 # -- Selectel legacy sendmefile --------------------------------------------------------------
@@ -884,7 +1226,7 @@ def sendmefile_upload(fake: FakeSwift, ctx: Ctx) -> Reply | None:
     assert cont is not None
     cont.objects[target] = obj
     reply = text_reply(201, "", HTML)
-    reply.set("ETag", obj.etag)
+    reply.set("Etag", obj.etag)
     reply.set("X-Uploaded-As", quote(target))
     return reply
 

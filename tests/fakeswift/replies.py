@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tests.fakeswift.server import Delivery
 
-__all__ = ["Reply", "error", "json_reply", "plain_error", "text_reply"]
+__all__ = ["TRUE_VALUES", "Reply", "best_match", "error", "json_reply", "plain_error", "text_reply"]
 
 # swob's default bodies (Swift answers errors with small HTML documents).
 _EXPLANATIONS: dict[int, tuple[str, str]] = {
@@ -27,6 +27,10 @@ _EXPLANATIONS: dict[int, tuple[str, str]] = {
     403: ("Forbidden", "Access was denied to this resource."),
     404: ("Not Found", "The resource could not be found."),
     405: ("Method Not Allowed", "The method is not allowed for this resource."),
+    406: (
+        "Not Acceptable",
+        "The resource is not available in a format acceptable to your browser.",
+    ),
     408: (
         "Request Timeout",
         "The server has waited too long for the request to be sent by the client.",
@@ -59,6 +63,7 @@ _EXPLANATIONS: dict[int, tuple[str, str]] = {
 HTML = "text/html; charset=UTF-8"
 PLAIN = "text/plain; charset=utf-8"
 JSON = "application/json; charset=utf-8"
+TRUE_VALUES = frozenset({"true", "1", "yes", "on", "t", "y"})
 #: What Swift's constraint checks and middleware put on their one-line error texts.
 BARE_PLAIN = "text/plain"
 
@@ -112,3 +117,32 @@ def json_reply(status: int, value: object, content_type: str = JSON) -> Reply:
     """A reply with a JSON body."""
     data = json.dumps(value).encode("utf-8")
     return Reply(status, {"Content-Type": content_type}, data, len(data))
+
+
+def best_match(accept: str | None, offers: tuple[str, ...]) -> str | None:
+    """swob's Accept matching: patterns by falling quality, the first offer a pattern takes."""
+    patterns: list[tuple[float, str]] = []
+    for item in (accept or "").lower().split(","):
+        media, *params = (p.strip() for p in item.split(";"))
+        if not media:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            patterns.append((quality, media))
+    if not patterns:
+        return offers[0] if not (accept or "").strip() else None
+    patterns.sort(key=lambda p: p[0], reverse=True)
+    for _, media in patterns:
+        kind, _, sub = media.partition("/")
+        for offer in offers:
+            okind, _, osub = offer.partition("/")
+            if kind in ("*", okind) and sub in ("*", osub):
+                return offer
+    return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import socket
 import struct
 import sys
@@ -34,6 +35,8 @@ __all__ = ["Delivery", "FakeSwiftHTTPServer", "RawResponse"]
 
 _DELIVERY_KEY = "fakeswift.delivery"
 _HANDLER_KEY = "fakeswift.handler"
+#: Set by the app when its reply must end the connection (the request body was left unread).
+CLOSE_KEY = "fakeswift.close_after_reply"
 
 _WSGIEnviron = dict[str, Any]
 _StartResponse = Callable[..., Any]
@@ -98,6 +101,46 @@ def handler_of(environ: _WSGIEnviron) -> KeepAliveHandler | None:
     return handler if isinstance(handler, KeepAliveHandler) else None
 
 
+class _ContinueOnRead(io.RawIOBase):
+    """The request body stream of an ``Expect: 100-continue`` request.
+
+    Like Swift (eventlet), the interim ``100 Continue`` goes out when the application first
+    reads the body, so an answer given before that (401, 404, 412, ...) reaches the client
+    instead of an invitation to upload.
+    """
+
+    def __init__(self, stream: Any, wfile: Any) -> None:
+        super().__init__()
+        self._stream = stream
+        self._wfile = wfile
+        self.started = False
+
+    def _start(self) -> None:
+        if not self.started:
+            self.started = True
+            self._wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self._wfile.flush()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        self._start()
+        if hasattr(self._stream, "readinto"):
+            return int(self._stream.readinto(buffer))
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        self._start()
+        return bytes(self._stream.read(size))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self._start()
+        return bytes(self._stream.readline(size))
+
+
 class KeepAliveHandler(WSGIRequestHandler):
     """HTTP/1.1 keep-alive WSGI handler with fault delivery."""
 
@@ -113,7 +156,13 @@ class KeepAliveHandler(WSGIRequestHandler):
     def make_environ(self) -> _WSGIEnviron:
         environ = super().make_environ()
         environ[_HANDLER_KEY] = self
+        if self.headers.get("Expect", "").strip().lower() == "100-continue":
+            environ["wsgi.input"] = _ContinueOnRead(environ["wsgi.input"], self.wfile)
         return environ
+
+    def handle_expect_100(self) -> bool:
+        # Not now: _ContinueOnRead sends "100 Continue" when the body is first read.
+        return True
 
     def send_response(self, code: int, message: str | None = None) -> None:
         # Like the base class, minus the ``Server`` header: Swift's proxy sends none.
@@ -216,8 +265,11 @@ class KeepAliveHandler(WSGIRequestHandler):
         if plan.mode in ("reset", "close") and plan.after_bytes is None:
             self.abort(rst=plan.mode == "reset")
             return
+        if environ.get(CLOSE_KEY):
+            self.close_connection = True
 
         self.send_response(code, reason)
+
         for key, value in headers:
             self.send_header(key, value)
         if chunked:

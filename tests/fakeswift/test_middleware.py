@@ -33,7 +33,7 @@ def test_info_needs_no_auth(fake_swift: FakeSwift) -> None:
         "tempurl",
         "formpost",
         "slo",
-        "dlo",
+        "container_quotas",
         "bulk_delete",
         "bulk_upload",
     }
@@ -307,7 +307,7 @@ def test_tempurl_get_digests_and_expiry(
     hex512 = _sign("acctkey", "GET", expires, path, "sha512")
     assert (
         http.request("GET", f"{base}?temp_url_sig={hex512}&temp_url_expires={expires}").status
-        == 401
+        == 200
     )
     iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
     sig = _sign("acctkey", "GET", expires, path)
@@ -454,7 +454,7 @@ def test_formpost(fake_swift: FakeSwift, client: Client) -> None:
     too_many = http.request(
         "POST", url, fields={**form(count=1), "f1": ("e", b"E"), "f2": ("f", b"F")}
     )
-    assert b"max_file_count exceeded" in too_many.data
+    assert too_many.data == b"400 Bad Request\r\nFormPost: Max File Count Exceeded"
     forged = http.request("POST", url, fields={**form(key="wrong"), "f": ("g", b"G")})
     assert forged.status == 401
     assert b"FormPost: Invalid Signature" in forged.data

@@ -167,8 +167,8 @@ def test_ranges(box: Client) -> None:
     assert b"Content-Range: bytes 0-1/20\r\n\r\n01\r\n" in parts[1]
     assert b"Content-Range: bytes 5-6/20\r\n\r\n56\r\n" in parts[2]
     head = box.request("HEAD", "box/r", headers={"Range": "bytes=0-3"})
-    assert head.status == 206
-    assert head.headers["Content-Length"] == "4"
+    assert head.status == 200  # Swift ignores Range on HEAD
+    assert head.headers["Content-Length"] == "20"
 
 
 def test_conditionals(box: Client) -> None:

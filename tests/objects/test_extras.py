@@ -1,13 +1,11 @@
-"""Large objects, bulk operations, TempURLs, FormPost and sendmefile through the client."""
+"""Bulk operations, TempURLs, FormPost and sendmefile through the client."""
 
 from __future__ import annotations
 
 import hashlib
 import io
-import re
 import tarfile
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,84 +16,14 @@ from selectel_objects import (
     InvalidNameError,
     NotFoundError,
     ObjectStorage,
-    ServerError,
 )
 from selectel_objects._formpost import FormFile, encode_multipart
 
 from tests.fakeswift.app import FakeSwift
 
-BIG = bytes(range(256)) * 40 + b"tail"  # 10 244 bytes: 11 segments of 1000
-
 
 def _anonymous(method: str, url: str, **kw: Any) -> urllib3.BaseHTTPResponse:
     return urllib3.request(method, url, retries=False, redirect=False, **kw)
-
-
-# -- SLO ---------------------------------------------------------------------------------------
-
-
-def test_upload_large_from_a_seekable_file(fake_swift: FakeSwift, container: Container) -> None:
-    seen: list[int] = []
-    result = container.upload_large(
-        "big.bin",
-        io.BytesIO(BIG),
-        segment_size=1000,
-        metadata={"kind": "big"},
-        progress=lambda done, total: seen.append(done),
-    )
-    assert result.etag is not None
-    info = container.head_object("big.bin")
-    assert info.static_large_object
-    assert info.content_length == len(BIG)
-    assert info.metadata == {"kind": "big"}
-    assert container.get_object_bytes("big.bin") == BIG
-    assert container.get_object_bytes("big.bin", range=(995, 2004)) == BIG[995:2005]
-    segments = fake_swift.store.object_names("media_segments")
-    assert len(segments) == 11
-    assert all(name.startswith("big.bin/slo/") for name in segments)
-    assert seen[-1] == len(BIG)
-    # The manifest only, then with its segments.
-    container.delete_object("big.bin", delete_segments=True)
-    assert not container.object_exists("big.bin")
-    assert fake_swift.store.object_names("media_segments") == []
-
-
-def test_upload_large_from_a_stream_spools_one_segment_at_a_time(
-    fake_swift: FakeSwift, container: Container
-) -> None:
-    def chunks() -> Iterator[bytes]:
-        for i in range(0, len(BIG), 777):
-            yield BIG[i : i + 777]
-
-    container.upload_large("s.bin", chunks(), segment_size=1000, segment_container="segs")
-    assert container.get_object_bytes("s.bin") == BIG
-    assert len(fake_swift.store.object_names("segs")) == 11
-
-
-def test_a_segment_failure_is_retried(fake_swift: FakeSwift, container: Container) -> None:
-    fake_swift.fail_next(503, kind="object", method="PUT", path=re.compile(r".*/00000003$"))
-    container.upload_large("r.bin", io.BytesIO(BIG), segment_size=1000)
-    assert container.get_object_bytes("r.bin") == BIG
-    # 11 segments, one of them twice, and the manifest.
-    assert fake_swift.count(kind="object", method="PUT") == 13
-
-
-def test_a_failed_large_upload_removes_its_segments(
-    fake_swift: FakeSwift, container: Container
-) -> None:
-    fake_swift.fail_next(500, times=10, kind="object", method="PUT", path="/media/f.bin")
-    with pytest.raises(ServerError):
-        container.upload_large("f.bin", io.BytesIO(BIG), segment_size=1000)
-    assert fake_swift.store.object_names("media_segments") == []
-    assert not fake_swift.store.has_object("media", "f.bin")
-
-
-def test_too_many_segments_is_refused_before_uploading(
-    fake_swift: FakeSwift, container: Container
-) -> None:
-    with pytest.raises(ValueError, match="segment_size"):
-        container.upload_large("x", io.BytesIO(b"x" * 1001), segment_size=1)
-    assert fake_swift.count(kind="object", method="PUT") == 0
 
 
 # -- bulk --------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
@@ -112,9 +112,21 @@ def test_invalid_object_names_fail_before_any_request(
     assert fake_swift.count() == 0
 
 
+_UNCLEAR_TYPE_ERROR = pytest.mark.xfail(
+    strict=True,
+    reason="BUG: Container.upload_large(name=<bytes|None|int|list>) guesses the content type "
+    "from the name before checking it, so the TypeError says 'expected str, bytes or "
+    "os.PathLike object, not int' (or 'cannot use a string pattern on a bytes-like object') "
+    "instead of 'object name must be str'. Still no request is made",
+)
+
 # copy_object(dest_name=None) means "the same name": None is no wrong type there.
 _WRONG_TYPE_CASES = [
-    (label, operation)
+    pytest.param(
+        label,
+        operation,
+        marks=[_UNCLEAR_TYPE_ERROR] if operation == "upload_large" and label != "Path" else [],
+    )
     for label in sorted(WRONG_TYPE_NAMES)
     for operation in sorted(NAME_OPERATIONS)
     if not (label == "None" and operation == "copy_object (destination)")
@@ -125,9 +137,10 @@ _WRONG_TYPE_CASES = [
 def test_names_of_the_wrong_type_fail_before_any_request(
     fake_swift: FakeSwift, storage: ObjectStorage, label: str, operation: str
 ) -> None:
-    with pytest.raises(TypeError, match="must be str"):
+    with pytest.raises(TypeError) as caught:
         NAME_OPERATIONS[operation](storage.container("media"), WRONG_TYPE_NAMES[label])
     assert fake_swift.count() == 0
+    assert "must be str" in str(caught.value)
 
 
 @pytest.mark.parametrize("label", sorted({**INVALID_CONTAINER_NAMES, **WRONG_TYPE_NAMES}))
@@ -527,7 +540,7 @@ BAD_SETTINGS: dict[str, BadSetting] = {
         TypeError,
     ),
     "objects: upload of a text file": BadSetting(
-        _container_call(lambda c: c.put_object("a", _TextFile("text"))), TypeError
+        _container_call(lambda c: c.put_object("a", cast(Any, _TextFile("text")))), TypeError
     ),
     "objects: negative content_length": BadSetting(
         _container_call(lambda c: c.put_object("a", iter([b"x"]), content_length=-1)),

@@ -189,7 +189,8 @@ def test_paginated_listing_matches_the_model(
         reverse=reverse,
     )
     assert listed == expected
-    for name, is_subdir in listed:
+    for entry_name, is_subdir in listed:
         if not is_subdir:
-            stored = fake_swift.store.get_object("props", name)
-            assert stored is not None and stored.data == name.encode("utf-8")
+            assert entry_name is not None
+            stored = fake_swift.store.get_object("props", entry_name)
+            assert stored is not None and stored.data == entry_name.encode("utf-8")

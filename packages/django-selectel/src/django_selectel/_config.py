@@ -51,7 +51,7 @@ _KINDS: Final[dict[str, str]] = {
     "user": "str",
     "key": "str",
     "token": "str",
-    "auth_version": "str",
+    "auth_version": "version",
     # where and how to connect
     "auth_url": "str",
     "region": "str",
@@ -244,6 +244,14 @@ def _coerce(name: str, value: Any, source: str, *, from_text: bool) -> Any:
         if not isinstance(value, str):
             raise _fail(source, f"option {name!r} must be a string, not {type(value).__name__}")
         return value
+    if kind == "version":
+        if (
+            isinstance(value, int | str)
+            and not isinstance(value, bool)
+            and str(value) in ("1", "3")
+        ):
+            return str(value)
+        raise _fail(source, f"option 'auth_version' must be '1' or '3', not {shown}")
     if kind == "bool":
         if from_text and isinstance(value, str) and value.lower() in _TRUE | _FALSE:
             return value.lower() in _TRUE

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from selectel_objects._account import ObjectStorage
 from selectel_objects._bulk import BulkDeleteResult, BulkError, ExtractArchiveResult
-from selectel_objects._client import Container, ObjectStorage
+from selectel_objects._container import Container
 from selectel_objects._formpost import FormPostForm
 from selectel_objects._generated.models import (
     AccountInfo,

@@ -95,14 +95,14 @@ def segment_prefix(name: str, *, upload_id: str, total_size: int, segment_size: 
 
     ``<name>/slo/<upload_id>/<total_size>/<segment_size>/``: the same object, upload id and
     plan always give the same names, so an interrupted upload can find the segments it
-    already stored.
+    already stored. ``total_size`` is 0 when unknown (a stream).
     """
     check_object_name(name)
     if not isinstance(upload_id, str) or not upload_id:
         raise ValueError("upload_id must be a non-empty str")
     if "/" in upload_id or not upload_id.isprintable():
         raise ValueError(f"upload_id must be printable and contain no '/': {upload_id!r}")
-    _check_int("total_size", total_size, minimum=1)
+    _check_int("total_size", total_size, minimum=0)
     _check_int("segment_size", segment_size, minimum=1)
     return f"{name}/slo/{upload_id}/{total_size}/{segment_size}/"
 

@@ -1,34 +1,21 @@
-"""The public clients: :class:`ObjectStorage` (an account) and :class:`Container`."""
+"""The container client, :class:`Container`: the container, its objects, signed URLs."""
 
 from __future__ import annotations
 
 import contextlib
 import math
 import mimetypes
-import os
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from types import TracebackType
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from selectel_auth import HttpSender, TokenCredential
-
+from selectel_objects import _large
 from selectel_objects._body import DEFAULT_CHUNK_SIZE, Data, Progress, UploadBody
-from selectel_objects._bulk import (
-    BulkDeleteResult,
-    ExtractArchiveResult,
-    bulk_delete_bodies,
-    parse_bulk_delete,
-    parse_extract_archive,
-)
+from selectel_objects._bulk import BulkDeleteResult, ExtractArchiveResult, parse_extract_archive
 from selectel_objects._formpost import FormPostForm, sign_form_post
 from selectel_objects._generated import operations as ops
 from selectel_objects._generated.models import (
-    AccountInfo,
-    ContainerEntry,
     ContainerInfo,
     CopyResult,
     ObjectEntry,
@@ -36,7 +23,8 @@ from selectel_objects._generated.models import (
     PutResult,
     SubdirEntry,
 )
-from selectel_objects._http import HttpRequest, HttpResponse, Timeout
+from selectel_objects._http import HttpResponse
+from selectel_objects._listing import MAX_PAGE_SIZE, check_page_size, paginate
 from selectel_objects._names import (
     check_container_name,
     check_object_name,
@@ -44,25 +32,9 @@ from selectel_objects._names import (
     quote_container,
     quote_object,
 )
-from selectel_objects._pipeline import Pipeline
 from selectel_objects._reader import ObjectReader
-from selectel_objects._retry import RetryPolicy
 from selectel_objects._sendmefile import SendMeFileVariant, build_sendmefile_link
-from selectel_objects._slo import (
-    DEFAULT_MAX_SEGMENTS,
-    SegmentInfo,
-    build_manifest,
-    manifest_etag,
-    segment_name,
-    segments_container,
-)
 from selectel_objects._tempurl import sign_temp_url
-from selectel_objects._transport import (
-    DEFAULT_POOL_MAXSIZE,
-    Transport,
-    TransportSender,
-    get_transport,
-)
 from selectel_objects.errors import (
     AlreadyExistsError,
     ChecksumMismatchError,
@@ -71,18 +43,12 @@ from selectel_objects.errors import (
     ReadError,
 )
 
-__all__ = ["Container", "ObjectStorage"]
+if TYPE_CHECKING:
+    from selectel_objects._account import ObjectStorage
 
-#: Swift's largest listing page.
-MAX_PAGE_SIZE = 10_000
+__all__ = ["ByteRange", "Container", "guess_type"]
 
 ByteRange = tuple[int | None, int | None]
-
-
-def _user_agent() -> str:
-    from selectel_objects import __version__  # noqa: PLC0415 - the package imports this module
-
-    return f"selectel-objects/{__version__}"
 
 
 def _range_header(byte_range: ByteRange | None) -> str | None:
@@ -101,327 +67,9 @@ def _range_header(byte_range: ByteRange | None) -> str | None:
     return f"bytes={first}-" if last is None else f"bytes={first}-{last}"
 
 
-def _guess_type(name: str) -> str:
+def guess_type(name: str) -> str:
     guessed, _encoding = mimetypes.guess_type(name, strict=False)
     return guessed or "application/octet-stream"
-
-
-class ObjectStorage:
-    """A client for one Swift account (a Selectel project's object storage).
-
-    Thread-safe: share one instance between threads. It owns a connection pool; call
-    :meth:`close` (or use it as a context manager) when done.
-
-    Args:
-        credential: Anything with ``get_token()`` / ``invalidate(token)``
-            (:class:`selectel_auth.TokenCredential`). To send token requests through this
-            client's transport, build it with :meth:`from_env`, :meth:`keystone` or
-            :meth:`swift_v1` instead.
-        transport: ``"urllib3"`` (default), ``"requests"`` (extra
-            ``selectel-objects[requests]``) or a :class:`Transport` instance (borrowed: never
-            closed by this client).
-        timeout: Connect and read timeouts: a :class:`Timeout`, or seconds for both.
-        retry: A :class:`RetryPolicy`; ``RetryPolicy(total=0)`` disables retries.
-        ca_bundle: A PEM file of CAs to trust instead of the system's.
-        verify: ``False`` disables TLS verification (test setups only).
-        pool_maxsize: Connections kept per host (size it to your thread count).
-    """
-
-    def __init__(
-        self,
-        credential: TokenCredential,
-        *,
-        transport: str | Transport | None = None,
-        timeout: Timeout | float | None = None,
-        retry: RetryPolicy | None = None,
-        ca_bundle: str | os.PathLike[str] | None = None,
-        verify: bool = True,
-        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
-    ) -> None:
-        built, owned = get_transport(
-            transport, ca_bundle=ca_bundle, verify=verify, pool_maxsize=pool_maxsize
-        )
-        self._setup(credential, built, owned, timeout, retry)
-
-    def _setup(
-        self,
-        credential: TokenCredential,
-        transport: Transport,
-        owned: bool,
-        timeout: Timeout | float | None,
-        retry: RetryPolicy | None,
-    ) -> None:
-        if not isinstance(credential, TokenCredential):
-            raise TypeError(
-                "credential must have get_token() and invalidate(), "
-                f"not {type(credential).__name__}"
-            )
-        self._owns_transport = owned
-        self._pipeline = Pipeline(
-            transport,
-            credential,
-            timeout=Timeout.of(timeout),
-            retry=retry if retry is not None else RetryPolicy(),
-            user_agent=_user_agent(),
-        )
-
-    @classmethod
-    def _with_sender(
-        cls,
-        make_credential: Callable[[HttpSender], TokenCredential],
-        transport: str | Transport | None,
-        timeout: Timeout | float | None,
-        retry: RetryPolicy | None,
-        ca_bundle: str | os.PathLike[str] | None,
-        verify: bool,
-        pool_maxsize: int,
-    ) -> ObjectStorage:
-        built, owned = get_transport(
-            transport, ca_bundle=ca_bundle, verify=verify, pool_maxsize=pool_maxsize
-        )
-        try:
-            credential = make_credential(TransportSender(built))
-        except BaseException:
-            if owned:
-                built.close()
-            raise
-        storage = cls.__new__(cls)
-        storage._setup(credential, built, owned, timeout, retry)
-        return storage
-
-    @classmethod
-    def from_env(
-        cls,
-        environ: Mapping[str, str] | None = None,
-        *,
-        transport: str | Transport | None = None,
-        timeout: Timeout | float | None = None,
-        retry: RetryPolicy | None = None,
-        ca_bundle: str | os.PathLike[str] | None = None,
-        verify: bool = True,
-        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
-        **credential_options: Any,
-    ) -> ObjectStorage:
-        """A client configured by ``SELECTEL_*`` variables (see
-        :func:`selectel_auth.credential_from_env`); token requests use this client's transport.
-
-        ``credential_options`` override variables and configure the credential (``cache``,
-        ``refresh_margin``, ...).
-        """
-        from selectel_auth import credential_from_env  # noqa: PLC0415 - keeps import light
-
-        return cls._with_sender(
-            lambda sender: credential_from_env(environ, sender=sender, **credential_options),
-            transport,
-            timeout,
-            retry,
-            ca_bundle,
-            verify,
-            pool_maxsize,
-        )
-
-    @classmethod
-    def keystone(
-        cls,
-        *,
-        transport: str | Transport | None = None,
-        timeout: Timeout | float | None = None,
-        retry: RetryPolicy | None = None,
-        ca_bundle: str | os.PathLike[str] | None = None,
-        verify: bool = True,
-        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
-        **credential_options: Any,
-    ) -> ObjectStorage:
-        """A client authenticated by Keystone v3 (:class:`selectel_auth.KeystoneCredential`:
-        ``username``, ``password``, ``account_id``, ``project_name`` / ``project_id``, ...);
-        token requests use this client's transport."""
-        from selectel_auth import KeystoneCredential  # noqa: PLC0415
-
-        return cls._with_sender(
-            lambda sender: KeystoneCredential(sender=sender, **credential_options),
-            transport,
-            timeout,
-            retry,
-            ca_bundle,
-            verify,
-            pool_maxsize,
-        )
-
-    @classmethod
-    def swift_v1(
-        cls,
-        *,
-        transport: str | Transport | None = None,
-        timeout: Timeout | float | None = None,
-        retry: RetryPolicy | None = None,
-        ca_bundle: str | os.PathLike[str] | None = None,
-        verify: bool = True,
-        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
-        **credential_options: Any,
-    ) -> ObjectStorage:
-        """A client authenticated by legacy Swift v1 auth (:class:`selectel_auth.SwiftV1Credential`:
-        ``user``, ``key``, ``auth_url``); token requests use this client's transport."""
-        from selectel_auth import SwiftV1Credential  # noqa: PLC0415
-
-        return cls._with_sender(
-            lambda sender: SwiftV1Credential(sender=sender, **credential_options),
-            transport,
-            timeout,
-            retry,
-            ca_bundle,
-            verify,
-            pool_maxsize,
-        )
-
-    def __repr__(self) -> str:
-        return f"ObjectStorage(transport={self._pipeline.transport!r})"
-
-    def __enter__(self) -> ObjectStorage:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the connection pool (unless the transport was borrowed)."""
-        if self._owns_transport:
-            self._pipeline.transport.close()
-
-    @property
-    def credential(self) -> TokenCredential:
-        """The credential tokens come from."""
-        return self._pipeline.credential
-
-    @property
-    def retry(self) -> RetryPolicy:
-        """The retry policy."""
-        return self._pipeline.retry
-
-    @property
-    def storage_url(self) -> str:
-        """The account URL (``https://.../v1/<account>``); authenticates when needed."""
-        return self._pipeline.token()[1]
-
-    # -- account ----------------------------------------------------------------------------
-
-    def container(self, name: str, *, public_base_url: str | None = None) -> Container:
-        """A client for container ``name``; no request is made.
-
-        ``public_base_url`` is where its objects are served anonymously (e.g. Selectel's
-        ``https://<uuid>.selstorage.ru``); :meth:`Container.public_url` uses it.
-        """
-        return Container(self, name, public_base_url=public_base_url)
-
-    def account_info(self) -> AccountInfo:
-        """Totals and metadata of the account."""
-        response = self._send(ops.build_head_account_request)
-        return ops.parse_head_account_response(response.headers)
-
-    def set_account_metadata(
-        self,
-        metadata: Mapping[str, str | None] | None = None,
-        *,
-        temp_url_key: str | None = None,
-        temp_url_key_2: str | None = None,
-    ) -> None:
-        """Set account metadata keys (``None`` removes one; others are kept) and TempURL keys."""
-        self._send(
-            lambda base: ops.build_post_account_request(
-                base, metadata=metadata, temp_url_key=temp_url_key, temp_url_key_2=temp_url_key_2
-            )
-        )
-
-    def list_containers(
-        self,
-        *,
-        prefix: str | None = None,
-        marker: str | None = None,
-        end_marker: str | None = None,
-        reverse: bool = False,
-        page_size: int = MAX_PAGE_SIZE,
-    ) -> Iterator[ContainerEntry]:
-        """The account's containers in name order, fetched lazily ``page_size`` at a time."""
-        _check_page_size(page_size)
-
-        def page(after: str | None) -> list[ContainerEntry]:
-            response = self._send(
-                lambda base: ops.build_list_containers_request(
-                    base,
-                    limit=page_size,
-                    marker=after,
-                    end_marker=end_marker,
-                    prefix=prefix,
-                    reverse=reverse,
-                )
-            )
-            return ops.parse_list_containers_response(response.read())
-
-        return _paginate(page, marker, page_size)
-
-    def info(self) -> dict[str, Any]:
-        """The cluster's capabilities (``GET /info``): limits, middleware, TempURL digests."""
-        response = self._send(ops.build_get_info_request)
-        return ops.parse_get_info_response(response.read())
-
-    def bulk_delete(self, items: Iterable[tuple[str, str | None]]) -> BulkDeleteResult:
-        """Delete many objects (and empty containers) with few requests (``?bulk-delete``).
-
-        ``items`` are ``(container, object name)`` pairs, or ``(container, None)`` to delete an
-        (empty) container; they are sent 10 000 per request, read lazily. Missing objects
-        count as ``not_found``, not as errors. The result sums every request; check
-        ``result.ok`` and ``result.errors``. A name Swift cannot store raises
-        :class:`InvalidNameError` before its batch is sent.
-        """
-        results = []
-        for payload in bulk_delete_bodies(items):
-            response = self._send(ops.build_bulk_delete_request, body=UploadBody(payload))
-            results.append(parse_bulk_delete(response.read(), http_status=response.status))
-        return _merge_bulk_results(results)
-
-    # -- plumbing ---------------------------------------------------------------------------
-
-    def _send(
-        self,
-        build: Callable[[str], HttpRequest],
-        **options: Any,
-    ) -> HttpResponse:
-        return self._pipeline.send(build, **options)
-
-
-def _check_page_size(page_size: int) -> None:
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, not {page_size}")
-
-
-def _paginate(
-    page: Callable[[str | None], list[Any]], marker: str | None, page_size: int
-) -> Iterator[Any]:
-    while True:
-        items = page(marker)
-        yield from items
-        if len(items) < page_size:
-            return
-        marker = items[-1].name
-
-
-def _merge_bulk_results(results: list[BulkDeleteResult]) -> BulkDeleteResult:
-    if not results:
-        return BulkDeleteResult(status=200, reason="OK", deleted=0, not_found=0, errors=())
-    failed = [r for r in results if not 200 <= r.status < 300]
-    worst = failed[0] if failed else results[-1]
-    return BulkDeleteResult(
-        status=worst.status,
-        reason=worst.reason,
-        deleted=sum(r.deleted for r in results),
-        not_found=sum(r.not_found for r in results),
-        errors=tuple(e for r in results for e in r.errors),
-        response_body=worst.response_body,
-    )
 
 
 def _expires(expires_in: float | None, expires_at: int | datetime | None) -> int:
@@ -435,66 +83,6 @@ def _expires(expires_in: float | None, expires_at: int | datetime | None) -> int
     return math.ceil(time.time() + expires_in)
 
 
-class _Segments:
-    """The pieces of a large upload: slices of a seekable file, or spooled chunks of a stream."""
-
-    def __init__(self, data: BinaryIO | Iterable[bytes], segment_size: int) -> None:
-        source: Any = data  # a file or an iterable: told apart below, by behaviour
-        self._size = segment_size
-        self.total: int | None = None
-        self._file: Any = None
-        self._chunks: Iterator[bytes] | None = None
-        self._pending = b""
-        where = None
-        if hasattr(source, "read"):
-            with contextlib.suppress(AttributeError, OSError, ValueError):
-                if source.seekable():
-                    start = source.tell()
-                    end = source.seek(0, os.SEEK_END)
-                    source.seek(start)
-                    where = (start, end - start)
-        if where is not None:
-            self._file, (self._start, self.total) = source, where
-        elif hasattr(source, "read"):
-            self._chunks = iter(lambda: source.read(DEFAULT_CHUNK_SIZE), b"")
-        elif isinstance(source, Iterable) and not isinstance(source, bytes | str):
-            self._chunks = iter(source)
-        else:
-            raise TypeError("upload_large takes a binary file or an iterable of bytes")
-
-    def __iter__(self) -> Iterator[tuple[Any, int]]:
-        """``(rewindable body, size)`` per segment; a spooled body is closed after use."""
-        if self._file is not None:
-            assert self.total is not None
-            for offset in range(0, self.total, self._size):
-                size = min(self._size, self.total - offset)
-                self._file.seek(self._start + offset)
-                yield self._file, size
-            return
-        while True:
-            spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-            with spool:
-                size = self._fill(spool)
-                if not size:
-                    return
-                spool.seek(0)
-                yield spool, size
-
-    def _fill(self, spool: Any) -> int:
-        assert self._chunks is not None
-        size = 0
-        while size < self._size:
-            chunk = self._pending or next(self._chunks, b"")
-            self._pending = b""
-            if not chunk:
-                break
-            room = self._size - size
-            spool.write(chunk[:room])
-            self._pending = bytes(chunk[room:])
-            size += min(len(chunk), room)
-        return size
-
-
 class Container:
     """A client for one container; get it from :meth:`ObjectStorage.container`.
 
@@ -505,6 +93,7 @@ class Container:
         self, storage: ObjectStorage, name: str, *, public_base_url: str | None = None
     ) -> None:
         self._storage = storage
+        self._pipeline = storage._pipeline
         self._name = check_container_name(name)
         self._public_base_url = public_base_url.rstrip("/") if public_base_url else None
 
@@ -520,9 +109,6 @@ class Container:
     def storage(self) -> ObjectStorage:
         """The account client this container belongs to."""
         return self._storage
-
-    def _send(self, build: Callable[[str], HttpRequest], **options: Any) -> HttpResponse:
-        return self._storage._send(build, **options)
 
     # -- the container ----------------------------------------------------------------------
 
@@ -547,7 +133,7 @@ class Container:
         """
         if not exist_ok and self.exists():
             raise AlreadyExistsError(f"container {self._name!r} already exists", status=202)
-        response = self._send(
+        response = self._pipeline.send(
             lambda base: ops.build_put_container_request(
                 base,
                 self._name,
@@ -565,7 +151,9 @@ class Container:
 
     def info(self) -> ContainerInfo:
         """Totals, ACLs, type and metadata; :class:`NotFoundError` when it does not exist."""
-        response = self._send(lambda base: ops.build_head_container_request(base, self._name))
+        response = self._pipeline.send(
+            lambda base: ops.build_head_container_request(base, self._name)
+        )
         return ops.parse_head_container_response(response.headers)
 
     def exists(self) -> bool:
@@ -579,7 +167,7 @@ class Container:
     def delete(self, *, missing_ok: bool = False) -> None:
         """Delete the container, which must be empty (:class:`ConflictError` otherwise)."""
         try:
-            self._send(
+            self._pipeline.send(
                 lambda base: ops.build_delete_container_request(base, self._name),
                 ok_after_retry=frozenset({404}),
             )
@@ -600,7 +188,7 @@ class Container:
     ) -> None:
         """Set metadata keys (``None`` removes one; keys not given are kept), ACLs, type,
         TempURL keys."""
-        self._send(
+        self._pipeline.send(
             lambda base: ops.build_post_container_request(
                 base,
                 self._name,
@@ -630,10 +218,10 @@ class Container:
         one :class:`SubdirEntry` each. Pages of ``page_size`` (at most 10 000) follow one
         another with ``marker``, so any number of objects can be listed.
         """
-        _check_page_size(page_size)
+        check_page_size(page_size)
 
         def page(after: str | None) -> list[ObjectEntry | SubdirEntry]:
-            response = self._send(
+            response = self._pipeline.send(
                 lambda base: ops.build_list_objects_request(
                     base,
                     self._name,
@@ -647,7 +235,7 @@ class Container:
             )
             return ops.parse_list_objects_response(response.read())
 
-        return _paginate(page, marker, page_size)
+        return paginate(page, marker, page_size)
 
     # -- objects ----------------------------------------------------------------------------
 
@@ -693,12 +281,12 @@ class Container:
             data, content_length=content_length, progress=progress, chunk_size=chunk_size
         )
         if content_type is None:
-            content_type = _guess_type(name)
+            content_type = guess_type(name)
             if isinstance(data, str) and content_type.startswith("text/"):
                 content_type += "; charset=utf-8"
         when = int(delete_at.timestamp()) if isinstance(delete_at, datetime) else delete_at
         errors = {412: AlreadyExistsError} if if_none_match else None
-        response = self._send(
+        response = self._pipeline.send(
             lambda base: ops.build_put_object_request(
                 base,
                 self._name,
@@ -757,7 +345,7 @@ class Container:
         """
         check_object_name(name)
         range_header = _range_header(range)
-        response = self._send(
+        response = self._pipeline.send(
             lambda base: ops.build_get_object_request(
                 base,
                 self._name,
@@ -774,7 +362,7 @@ class Container:
         info = ops.parse_get_object_response(response.headers)
 
         def reopen(first: int, last: int, etag: str | None) -> HttpResponse:
-            again = self._send(
+            again = self._pipeline.send(
                 lambda base: ops.build_get_object_request(
                     base,
                     self._name,
@@ -825,7 +413,7 @@ class Container:
     ) -> ObjectInfo:
         """Size, type, ETag, dates and metadata; :class:`NotFoundError` when absent."""
         check_object_name(name)
-        response = self._send(
+        response = self._pipeline.send(
             lambda base: ops.build_head_object_request(
                 base,
                 self._name,
@@ -857,14 +445,19 @@ class Container:
     ) -> None:
         """Delete the object; :class:`NotFoundError` when absent unless ``missing_ok``.
 
-        For a large object (SLO) this deletes the manifest only, unless ``delete_segments``.
+        For a Static Large Object this deletes the manifest only, unless ``delete_segments``:
+        then its segments go too (a segment Swift could not delete raises
+        :class:`ObjectStorageError`). Other objects, DLO manifests included, are deleted alone
+        either way.
         """
         check_object_name(name)
-        manifest = "delete" if delete_segments else None
+        if delete_segments:
+            _large.delete_with_segments(self, name, missing_ok=missing_ok, headers=headers)
+            return
         try:
-            self._send(
+            self._pipeline.send(
                 lambda base: ops.build_delete_object_request(
-                    base, self._name, name, multipart_manifest=manifest, headers=headers
+                    base, self._name, name, headers=headers
                 ),
                 ok_after_retry=frozenset({404}),
             )
@@ -891,7 +484,7 @@ class Container:
         target = dest_container.name if isinstance(dest_container, Container) else dest_container
         check_container_name(target)
         target_name = check_object_name(dest_name if dest_name is not None else name)
-        response = self._send(
+        response = self._pipeline.send(
             lambda base: ops.build_copy_object_request(
                 base,
                 self._name,
@@ -926,7 +519,7 @@ class Container:
         """
         check_object_name(name)
         when = int(delete_at.timestamp()) if isinstance(delete_at, datetime) else delete_at
-        self._send(
+        self._pipeline.send(
             lambda base: ops.build_post_object_request(
                 base,
                 self._name,
@@ -1102,7 +695,7 @@ class Container:
         folder = check_object_name(prefix).rstrip("/") if prefix else ""
         upload_path = self._name + ("/" + folder if folder else "")
         body = UploadBody(data, content_length=content_length, progress=progress)
-        response = self._send(
+        response = self._pipeline.send(
             lambda base: ops.build_extract_archive_request(
                 base, upload_path, archive_format=archive_format, content_length=body.length
             ),
@@ -1113,10 +706,13 @@ class Container:
     def upload_large(
         self,
         name: str,
-        data: BinaryIO | Iterable[bytes],
+        data: BinaryIO | Iterable[bytes] | bytes,
         *,
-        segment_size: int = 256 * 1024 * 1024,
+        segment_size: int = _large.DEFAULT_SEGMENT_SIZE,
         segment_container: str | None = None,
+        threads: int = _large.DEFAULT_THREADS,
+        upload_id: str | None = None,
+        delete_old_segments: bool = False,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         cache_control: str | None = None,
@@ -1126,102 +722,46 @@ class Container:
     ) -> PutResult:
         """Store a large object as a Static Large Object: segments, then a manifest.
 
-        Segments go to ``segment_container`` (default ``<container>_segments``, created when
-        missing) under ``<name>/slo/<upload id>/...``; each is an ordinary, retried upload
-        (slices of a seekable file are re-read, a stream is spooled to a temporary file one
-        segment at a time, so memory stays flat). The manifest names them with their ETags,
-        and Swift checks the assembly. On failure the uploaded segments are deleted. Reading
-        the object back streams the concatenation; delete it with
-        ``delete_object(name, delete_segments=True)``.
+        The data (a binary file, bytes or an iterable of bytes) is cut into segments of
+        ``segment_size`` bytes, stored in ``segment_container`` (default
+        ``<container>_segments``, created when missing) as ``<name>/slo/<upload id>/...``,
+        ``threads`` at a time. Each segment is an ordinary upload, checked by MD5 and retried
+        on its own; then the manifest lists them with their ETags and Swift checks the whole
+        (the large object's ETag is sent too). Memory stays bounded: a seekable file is read
+        in slices by the workers, a stream is spooled one segment per worker (to a temporary
+        file beyond 1 MiB).
+
+        **Resuming**: the upload id is derived from the file (device, inode, size, mtime),
+        the names and ``segment_size`` -- or is ``upload_id`` when given (required to resume
+        a stream). Calling again after a failure lists the segments already stored, hashes
+        the matching local slices and uploads only the missing or different ones. A failed
+        resumable upload therefore keeps its segments; one that cannot be resumed (a stream
+        or in-memory file without ``upload_id``) deletes them.
+
+        **Replacing** a large object leaves the old version's segments in place (Swift does
+        not know they are unused); ``delete_old_segments=True`` deletes those the new
+        version does not use, once its manifest is stored (a reader of the old version in
+        that moment fails). ``delete_after`` applies to the manifest only.
+
+        ``progress(bytes_done, total)`` is called from the worker threads, one call at a
+        time; ``total`` is ``None`` for a stream. Read the object back with
+        :meth:`open_object`; delete it with ``delete_object(name, delete_segments=True)``.
         """
-        check_object_name(name)
-        if segment_size < 1:
-            raise ValueError(f"segment_size must be >= 1, not {segment_size}")
-        parts = _Segments(data, segment_size)
-        if parts.total is not None and math.ceil(parts.total / segment_size) > (
-            DEFAULT_MAX_SEGMENTS
-        ):
-            raise ValueError(
-                f"{parts.total} bytes need more than {DEFAULT_MAX_SEGMENTS} segments of "
-                f"{segment_size} bytes; raise segment_size"
-            )
-        store = self._storage.container(segment_container or segments_container(self._name))
-        store.create()
-        upload_id = uuid.uuid4().hex
-        segments: list[SegmentInfo] = []
-        done = 0
-        try:
-            for index, (body, size) in enumerate(parts):
-                if index >= DEFAULT_MAX_SEGMENTS:
-                    raise ValueError(
-                        f"the data needs more than {DEFAULT_MAX_SEGMENTS} segments of "
-                        f"{segment_size} bytes; raise segment_size"
-                    )
-                segment = segment_name(
-                    name,
-                    upload_id=upload_id,
-                    total_size=parts.total or 1,  # unknown for a stream
-                    segment_size=segment_size,
-                    index=index,
-                )
-
-                def report(sent: int, _: int | None, base: int = done) -> None:
-                    if progress is not None:
-                        progress(base + sent, parts.total)
-
-                result = store.put_object(
-                    segment,
-                    body,
-                    content_length=size,
-                    content_type="application/octet-stream",
-                    progress=report,
-                )
-                assert result.etag is not None
-                segments.append(SegmentInfo(store.name, segment, result.etag, size))
-                done += size
-            if not segments:
-                raise ValueError("upload_large needs at least one byte; use put_object")
-            return self._put_manifest(
-                name,
-                segments,
-                content_type=content_type or _guess_type(name),
-                metadata=metadata,
-                cache_control=cache_control,
-                content_disposition=content_disposition,
-                delete_after=delete_after,
-            )
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self._storage.bulk_delete((s.container, s.name) for s in segments)
-            raise
-
-    def _put_manifest(
-        self,
-        name: str,
-        segments: list[SegmentInfo],
-        **options: Any,
-    ) -> PutResult:
-        # Swift checks every segment's ETag and size from the manifest; the assembled ETag it
-        # answers with is compared below (not sent up front: the test fake mis-checks it).
-        manifest = build_manifest(segments)
-        expected = manifest_etag(segments)
-        response = self._send(
-            lambda base: ops.build_put_object_request(
-                base,
-                self._name,
-                name,
-                content_length=len(manifest),
-                multipart_manifest="put",
-                **options,
-            ),
-            body=UploadBody(manifest),
+        return _large.upload_large(
+            self,
+            name,
+            data,
+            segment_size=segment_size,
+            segment_container=segment_container,
+            threads=threads,
+            upload_id=upload_id,
+            delete_old_segments=delete_old_segments,
+            progress=progress,
+            manifest_options={
+                "content_type": content_type or guess_type(name),
+                "metadata": metadata,
+                "cache_control": cache_control,
+                "content_disposition": content_disposition,
+                "delete_after": delete_after,
+            },
         )
-        result = ops.parse_put_object_response(response.headers)
-        if result.etag is not None and result.etag != expected:
-            raise ChecksumMismatchError(
-                f"{self._name}/{name}: the large object's ETag is {result.etag}, "
-                f"its segments say {expected}",
-                status=response.status,
-                request_id=result.request_id,
-            )
-        return result

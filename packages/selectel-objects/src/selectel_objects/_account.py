@@ -1,0 +1,278 @@
+"""The account client, :class:`ObjectStorage`: construction, account operations, listings."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import TracebackType
+from typing import Any
+
+from selectel_auth import TokenCredential
+
+from selectel_objects._body import UploadBody
+from selectel_objects._bulk import BulkDeleteResult, bulk_delete_bodies, parse_bulk_delete
+from selectel_objects._container import Container
+from selectel_objects._generated import operations as ops
+from selectel_objects._generated.models import AccountInfo, ContainerEntry
+from selectel_objects._http import Timeout
+from selectel_objects._listing import MAX_PAGE_SIZE, check_page_size, paginate
+from selectel_objects._pipeline import Pipeline
+from selectel_objects._retry import RetryPolicy
+from selectel_objects._transport import (
+    DEFAULT_POOL_MAXSIZE,
+    Transport,
+    TransportSender,
+    get_transport,
+)
+
+__all__ = ["ObjectStorage"]
+
+
+def _user_agent() -> str:
+    from selectel_objects import __version__  # noqa: PLC0415 - the package imports this module
+
+    return f"selectel-objects/{__version__}"
+
+
+class ObjectStorage:
+    """A client for one Swift account (a Selectel project's object storage).
+
+    Thread-safe: share one instance between threads. It owns a connection pool; call
+    :meth:`close` (or use it as a context manager) when done.
+
+    Args:
+        credential: Anything with ``get_token()`` / ``invalidate(token)``
+            (:class:`selectel_auth.TokenCredential`). To send token requests through this
+            client's transport, build it with :meth:`from_env`, :meth:`keystone` or
+            :meth:`swift_v1` instead.
+        transport: ``"urllib3"`` (default), ``"requests"`` (extra
+            ``selectel-objects[requests]``) or a :class:`Transport` instance (borrowed: never
+            closed by this client).
+        timeout: Connect and read timeouts: a :class:`Timeout`, or seconds for both.
+        retry: A :class:`RetryPolicy`; ``RetryPolicy(total=0)`` disables retries.
+        ca_bundle: A PEM file of CAs to trust instead of the system's.
+        verify: ``False`` disables TLS verification (test setups only).
+        pool_maxsize: Connections kept per host (size it to your thread count).
+    """
+
+    def __init__(
+        self,
+        credential: TokenCredential,
+        *,
+        transport: str | Transport | None = None,
+        timeout: Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        verify: bool = True,
+        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
+    ) -> None:
+        built, owned = get_transport(
+            transport, ca_bundle=ca_bundle, verify=verify, pool_maxsize=pool_maxsize
+        )
+        self._setup(credential, built, owned, timeout, retry)
+
+    def _setup(
+        self,
+        credential: TokenCredential,
+        transport: Transport,
+        owned: bool,
+        timeout: Timeout | float | None,
+        retry: RetryPolicy | None,
+    ) -> None:
+        if not isinstance(credential, TokenCredential):
+            raise TypeError(
+                "credential must have get_token() and invalidate(), "
+                f"not {type(credential).__name__}"
+            )
+        self._owns_transport = owned
+        self._pipeline = Pipeline(
+            transport,
+            credential,
+            timeout=Timeout.of(timeout),
+            retry=retry if retry is not None else RetryPolicy(),
+            user_agent=_user_agent(),
+        )
+
+    @classmethod
+    def _with_sender(
+        cls,
+        make_credential: Callable[..., TokenCredential],
+        options: dict[str, Any],
+    ) -> ObjectStorage:
+        """A client whose credential (``make_credential(sender=..., **credential options)``)
+        sends its token requests through the client's own transport."""
+        client = {key: options.pop(key) for key in _CLIENT_OPTIONS if key in options}
+        built, owned = get_transport(
+            client.get("transport"),
+            ca_bundle=client.get("ca_bundle"),
+            verify=client.get("verify", True),
+            pool_maxsize=client.get("pool_maxsize", DEFAULT_POOL_MAXSIZE),
+        )
+        try:
+            credential = make_credential(sender=TransportSender(built), **options)
+        except BaseException:
+            if owned:
+                built.close()
+            raise
+        storage = cls.__new__(cls)
+        storage._setup(credential, built, owned, client.get("timeout"), client.get("retry"))
+        return storage
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> ObjectStorage:
+        """A client configured by ``SELECTEL_*`` variables (see
+        :func:`selectel_auth.credential_from_env`); token requests use this client's transport.
+
+        ``options``: this client's (``transport``, ``timeout``, ``retry``, ``ca_bundle``,
+        ``verify``, ``pool_maxsize``, as for the constructor); the others override variables
+        and configure the credential (``cache``, ``refresh_margin``, ...).
+        """
+        from selectel_auth import credential_from_env  # noqa: PLC0415 - keeps import light
+
+        return cls._with_sender(lambda **rest: credential_from_env(environ, **rest), options)
+
+    @classmethod
+    def keystone(cls, **options: Any) -> ObjectStorage:
+        """A client authenticated by Keystone v3 (:class:`selectel_auth.KeystoneCredential`:
+        ``username``, ``password``, ``account_id``, ``project_name`` / ``project_id``, ...);
+        token requests use this client's transport. Client options as for :meth:`from_env`."""
+        from selectel_auth import KeystoneCredential  # noqa: PLC0415
+
+        return cls._with_sender(KeystoneCredential, options)
+
+    @classmethod
+    def swift_v1(cls, **options: Any) -> ObjectStorage:
+        """A client authenticated by legacy Swift v1 auth (:class:`selectel_auth.SwiftV1Credential`:
+        ``user``, ``key``, ``auth_url``); token requests use this client's transport. Client
+        options as for :meth:`from_env`."""
+        from selectel_auth import SwiftV1Credential  # noqa: PLC0415
+
+        return cls._with_sender(SwiftV1Credential, options)
+
+    def __repr__(self) -> str:
+        return f"ObjectStorage(transport={self._pipeline.transport!r})"
+
+    def __enter__(self) -> ObjectStorage:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool (unless the transport was borrowed)."""
+        if self._owns_transport:
+            self._pipeline.transport.close()
+
+    @property
+    def credential(self) -> TokenCredential:
+        """The credential tokens come from."""
+        return self._pipeline.credential
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy."""
+        return self._pipeline.retry
+
+    @property
+    def storage_url(self) -> str:
+        """The account URL (``https://.../v1/<account>``); authenticates when needed."""
+        return self._pipeline.token()[1]
+
+    def container(self, name: str, *, public_base_url: str | None = None) -> Container:
+        """A client for container ``name``; no request is made.
+
+        ``public_base_url`` is where its objects are served anonymously (e.g. Selectel's
+        ``https://<uuid>.selstorage.ru``); :meth:`Container.public_url` uses it.
+        """
+        return Container(self, name, public_base_url=public_base_url)
+
+    def account_info(self) -> AccountInfo:
+        """Totals and metadata of the account."""
+        response = self._pipeline.send(ops.build_head_account_request)
+        return ops.parse_head_account_response(response.headers)
+
+    def set_account_metadata(
+        self,
+        metadata: Mapping[str, str | None] | None = None,
+        *,
+        temp_url_key: str | None = None,
+        temp_url_key_2: str | None = None,
+    ) -> None:
+        """Set account metadata keys (``None`` removes one; others are kept) and TempURL keys."""
+        self._pipeline.send(
+            lambda base: ops.build_post_account_request(
+                base, metadata=metadata, temp_url_key=temp_url_key, temp_url_key_2=temp_url_key_2
+            )
+        )
+
+    def list_containers(
+        self,
+        *,
+        prefix: str | None = None,
+        marker: str | None = None,
+        end_marker: str | None = None,
+        reverse: bool = False,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[ContainerEntry]:
+        """The account's containers in name order, fetched lazily ``page_size`` at a time."""
+        check_page_size(page_size)
+
+        def page(after: str | None) -> list[ContainerEntry]:
+            response = self._pipeline.send(
+                lambda base: ops.build_list_containers_request(
+                    base,
+                    limit=page_size,
+                    marker=after,
+                    end_marker=end_marker,
+                    prefix=prefix,
+                    reverse=reverse,
+                )
+            )
+            return ops.parse_list_containers_response(response.read())
+
+        return paginate(page, marker, page_size)
+
+    def info(self) -> dict[str, Any]:
+        """The cluster's capabilities (``GET /info``): limits, middleware, TempURL digests."""
+        response = self._pipeline.send(ops.build_get_info_request)
+        return ops.parse_get_info_response(response.read())
+
+    def bulk_delete(self, items: Iterable[tuple[str, str | None]]) -> BulkDeleteResult:
+        """Delete many objects (and empty containers) with few requests (``?bulk-delete``).
+
+        ``items`` are ``(container, object name)`` pairs, or ``(container, None)`` to delete an
+        (empty) container; they are sent 10 000 per request, read lazily. Missing objects
+        count as ``not_found``, not as errors. The result sums every request; check
+        ``result.ok`` and ``result.errors``. A name Swift cannot store raises
+        :class:`InvalidNameError` before its batch is sent.
+        """
+        results = []
+        for payload in bulk_delete_bodies(items):
+            response = self._pipeline.send(ops.build_bulk_delete_request, body=UploadBody(payload))
+            results.append(parse_bulk_delete(response.read(), http_status=response.status))
+        return _merge_bulk_results(results)
+
+
+#: The keyword arguments of the constructor, which the other constructors pass on to it.
+_CLIENT_OPTIONS = tuple(inspect.signature(ObjectStorage.__init__).parameters)[2:]
+
+
+def _merge_bulk_results(results: list[BulkDeleteResult]) -> BulkDeleteResult:
+    if not results:
+        return BulkDeleteResult(status=200, reason="OK", deleted=0, not_found=0, errors=())
+    failed = [r for r in results if not 200 <= r.status < 300]
+    worst = failed[0] if failed else results[-1]
+    return BulkDeleteResult(
+        status=worst.status,
+        reason=worst.reason,
+        deleted=sum(r.deleted for r in results),
+        not_found=sum(r.not_found for r in results),
+        errors=tuple(e for r in results for e in r.errors),
+        response_body=worst.response_body,
+    )
