@@ -24,7 +24,7 @@ FORBIDDEN_ON_IMPORT = {
 RUNTIME_REQUIREMENTS = {
     "selectel-auth": set(),
     "selectel-objects": {"selectel-auth", "attrs", "urllib3"},
-    "django-selectel": {"django", "selectel-objects"},
+    "django-selectel": {"django", "selectel-auth", "selectel-objects"},
 }
 
 
