@@ -18,7 +18,7 @@ import difflib
 import re
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,13 +54,14 @@ FIELD_PY = {
     "meta": "dict[str, str]",
     "iso_date": "datetime | None",
 }
+#: ``{v}`` is the header's value (or ``None``) from ``h``, the headers by lower-case name.
 HEADER_READER = {
-    "str": "_codec.header_text(headers, {h})",
-    "int": "_codec.to_int(_codec.first_header(headers, {h}))",
-    "float": "_codec.to_float(_codec.first_header(headers, {h}))",
-    "bool": "_codec.to_bool(_codec.first_header(headers, {h}))",
-    "etag": "_codec.to_etag(_codec.first_header(headers, {h}))",
-    "http_date": "_codec.to_http_date(_codec.first_header(headers, {h}))",
+    "str": "_codec.text({v})",
+    "int": "_codec.to_int({v})",
+    "float": "_codec.to_float({v})",
+    "bool": "_codec.to_bool({v})",
+    "etag": "_codec.to_etag({v})",
+    "http_date": "_codec.to_http_date({v})",
 }
 JSON_READER = {
     "str": "_codec.json_str(item.get({k}))",
@@ -404,6 +405,13 @@ def _field_source(model: Model, field: Field) -> str:
     return " or ".join(f"``{h}``" for h in field.headers) + "."
 
 
+def _header_value(names: Sequence[str]) -> str:
+    """An expression for the first of the headers ``names`` present in ``h``, or ``None``."""
+    first, *rest = names
+    fallback = f", {_header_value(rest)}" if rest else ""
+    return f"h.get({first.lower()!r}{fallback})"
+
+
 def _render_model(model: Model) -> str:
     attrs_doc = "".join(f"        {f.name}: {_field_source(model, f)}\n" for f in model.fields)
     out = (
@@ -417,15 +425,17 @@ def _render_model(model: Model) -> str:
         out += (
             f"\n\ndef {reader}_from_headers(headers: Mapping[str, str]) -> {model.name}:\n"
             f'    """The :class:`{model.name}` in response headers (any case)."""\n'
+            "    h = _codec.lowered(headers)\n"
             f"    return {model.name}(\n"
         )
-        mapped = [h for f in model.fields for h in f.headers]
+        mapped = [h.lower() for f in model.fields for h in f.headers]
         for f in model.fields:
             if f.type == "meta":
-                skip = tuple(h for h in mapped if h.lower().startswith(f.prefix.lower()))
-                expr = f"_codec.meta_from_headers(headers, {f.prefix!r}, {skip!r})"
+                prefix = f.prefix.lower()
+                skip = tuple(h for h in mapped if h.startswith(prefix))
+                expr = f"_codec.meta_from_headers(h, {prefix!r}, {skip!r})"
             else:
-                expr = HEADER_READER[f.type].format(h=", ".join(repr(h) for h in f.headers))
+                expr = HEADER_READER[f.type].format(v=_header_value(f.headers))
             out += f"        {f.name}={expr},\n"
     else:
         out += (

@@ -7,6 +7,9 @@ installs the locked workspace, then runs every check CI runs, in order:
   types       mypy --strict over the packages, tests and scripts
   codegen     the generated layer of selectel-objects is current
   tests       pytest, the whole suite (auth, objects, django, fake server, codegen, packaging)
+  real-swift  the auth, objects and django suites (and the fake's parity tests) against a real
+              OpenStack Swift started on loopback by scripts/realswift.py (SWIFT_TARGET=real;
+              the fake_only tests skip with their reason)
   django-4.2  the Django suite again on Django 4.2 LTS (the locked env has 5.2 LTS)
 
 Extra arguments go to the main pytest run (e.g. ``-k tempurl``, ``-x``). ``--only STEP`` runs
@@ -17,11 +20,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -29,6 +36,13 @@ from scripts._bootstrap import find_uv, sync, uv_env  # noqa: E402 - needs ROOT 
 
 REPORTS = ROOT / ".tmp" / "reports"
 ENV = {**uv_env(), "PYTHONDONTWRITEBYTECODE": "1"}
+# The fake runs never inherit a real-Swift target from the caller's shell.
+for _name in ("SWIFT_TARGET", "SWIFT_AUTH_URL", "SWIFT_USER", "SWIFT_KEY"):
+    ENV.pop(_name, None)
+# Its own run dir: a developer's instance in the default one is neither reused nor stopped.
+REAL_SWIFT_RUN_DIR = ROOT / ".tmp" / "realswift-test"
+REAL_SWIFT_SUITES = ("tests/auth", "tests/objects", "tests/djangostorage")
+REAL_SWIFT_PARITY = "tests/fakeswift/test_parity.py"
 
 
 def junit_counts(path: Path) -> tuple[int, int, int]:
@@ -45,9 +59,54 @@ def junit_counts(path: Path) -> tuple[int, int, int]:
     return tests - failed - skipped, failed, skipped
 
 
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM/SIGHUP into an exception so that ``finally`` blocks run."""
+
+    def interrupt(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def real_swift_step(pytest_cmd: Callable[..., list[str]]) -> bool:
+    """Start a real Swift, run the suites against it, stop it whatever happens."""
+    from scripts import realswift
+
+    def say(line: str) -> None:
+        print(f"realswift: {line}", flush=True)
+
+    # realswift installs Swift with uv when uv is on PATH (else with pip).
+    os.environ["PATH"] = ENV["PATH"]
+    with _stop_on_signals():
+        try:
+            began = time.monotonic()
+            instance = realswift.start(REAL_SWIFT_RUN_DIR, say=say)
+            print(
+                f"real Swift {instance.swift_version} on {instance.base_url} "
+                f"(ready in {time.monotonic() - began:.1f} s)",
+                flush=True,
+            )
+            cmd = pytest_cmd("real", *REAL_SWIFT_SUITES, REAL_SWIFT_PARITY)
+            env = {**ENV, **instance.env()}
+            return subprocess.run(cmd, check=False, env=env).returncode == 0
+        except realswift.RealSwiftError as exc:
+            print(f"real Swift could not start: {exc}", flush=True)
+            return False
+        finally:
+            realswift.stop(REAL_SWIFT_RUN_DIR)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run every check of the repository.")
-    parser.add_argument("--only", help="run one step: lint, types, codegen, tests, django-4.2")
+    parser.add_argument(
+        "--only", help="run one step: lint, types, codegen, tests, real-swift, django-4.2"
+    )
     args, pytest_args = parser.parse_known_args(argv)
 
     uv = find_uv()
@@ -60,11 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     def pytest_cmd(name: str, *extra: str) -> list[str]:
         return [*run, "pytest", f"--junitxml={REPORTS / name}.xml", *extra]
 
-    steps: list[tuple[str, list[list[str]]]] = [
+    steps: list[tuple[str, list[list[str]] | Callable[[], bool]]] = [
         ("lint", [[*run, "ruff", "check", "."], [*run, "ruff", "format", "--check", "."]]),
         ("types", [[*run, "mypy", "packages", "tests", "scripts"]]),
         ("codegen", [[*run, "python", "scripts/generate_objects.py", "--check"]]),
         ("tests", [pytest_cmd("tests", *pytest_args)]),
+        ("real-swift", lambda: real_swift_step(pytest_cmd)),
         (
             "django-4.2",
             [
@@ -89,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"\n=== {name} ===", flush=True)
         started = time.monotonic()
-        ok = all(subprocess.run(cmd, check=False, env=ENV).returncode == 0 for cmd in commands)
+        if callable(commands):
+            ok = commands()
+        else:
+            ok = all(subprocess.run(cmd, check=False, env=ENV).returncode == 0 for cmd in commands)
+
         results.append((name, ok, time.monotonic() - started))
 
     print("\n=== summary ===")

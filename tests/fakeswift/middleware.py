@@ -1129,7 +1129,6 @@ def _form_upload(fake: FakeSwift, ctx: Ctx, form: dict[str, str], data: bytes) -
         )
         for key, _scope in keys
     ):
-
         raise _FormUnauthorized("invalid signature")
     if len(data) > max_file_size:
         raise EOFError("max_file_size exceeded")

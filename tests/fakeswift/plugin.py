@@ -3,20 +3,30 @@
 One threaded server per scheme lives for the whole session; every test gets the fake reset
 (default users, empty store, no faults, counters at zero) and, at teardown, any error raised
 inside the fake fails the test.
+
+With ``SWIFT_TARGET=real`` the ``swift`` fixture is a real OpenStack Swift named by the
+environment (``tests.fakeswift.real``), its account emptied before every test, and the tests
+marked ``fake_only`` (every test using ``fake_swift``/``fake_swift_tls`` is) skip with a reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from tests.fakeswift.app import FakeSwift
+from tests.fakeswift.real import RealSwift, RealSwiftUnavailable
 from tests.fakeswift.runner import RunningFakeSwift, serve
 
 __all__ = ["fake_swift", "fake_swift_tls", "swift"]
 
 _FAKE_FIXTURES = ("fake_swift", "fake_swift_tls")
+REAL_TARGET = os.environ.get("SWIFT_TARGET", "fake") == "real"
+_SKIP_REASON = "fake_only ({why}): not run against a real Swift (SWIFT_TARGET=real)"
+#: Node ids of the tests that got a real Swift through ``swift`` (for the summary line).
+_REAL_RUNS: list[str] = []
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +43,17 @@ def _fake_swift_tls_session(
     running = serve(tls=True, ca_dir=str(tmp_path_factory.mktemp("fakeswift-ca")))
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def _real_swift_session() -> Iterator[RealSwift]:
+    try:
+        real = RealSwift.from_env(os.environ)
+        real.authenticate()
+    except RealSwiftUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield real
+    real.close()
 
 
 def _fresh(running: RunningFakeSwift) -> Iterator[FakeSwift]:
@@ -60,14 +81,26 @@ def fake_swift_tls(_fake_swift_tls_session: RunningFakeSwift) -> Iterator[FakeSw
 
 
 @pytest.fixture
-def swift(request: pytest.FixtureRequest) -> Iterator[FakeSwift]:
-    """*A* Swift for tests that run against fake and real alike (today: the fake over HTTP).
+def swift(request: pytest.FixtureRequest) -> Iterator[FakeSwift | RealSwift]:
+    """*A* Swift for tests that run against fake and real alike (``SWIFT_TARGET``).
 
     Only the attributes every target has may be used through it: ``auth_v1_url``,
-    ``v1_user``, ``v1_key``, ``storage_url()``, ``v1_credential(**kw)``.
+    ``v1_user``, ``v1_key``, ``storage_url()``, ``v1_credential(**kw)`` (and ``base_url``,
+    ``info_url``, ``ca_path``). A real Swift's account is emptied before the test; its key and
+    the user's token count as secrets for the suite's leak scan.
     """
-    running: RunningFakeSwift = request.getfixturevalue("_fake_swift_session")
-    yield from _fresh(running)
+    if not REAL_TARGET:
+        running: RunningFakeSwift = request.getfixturevalue("_fake_swift_session")
+        yield from _fresh(running)
+        return
+    real: RealSwift = request.getfixturevalue("_real_swift_session")
+    real.empty_account()
+    register: Callable[[str], None] = request.getfixturevalue("register_secret")
+    token, _url = real.authenticate()
+    register(real.v1_key)
+    register(token)
+    _REAL_RUNS.append(request.node.nodeid)
+    yield real
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -75,4 +108,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         names = getattr(item, "fixturenames", ())
         if any(name in names for name in _FAKE_FIXTURES):
-            item.add_marker(pytest.mark.fake_only)
+            item.add_marker(pytest.mark.fake_only("uses the fake_swift fixture"))
+        if not REAL_TARGET:
+            continue
+        marker = item.get_closest_marker("fake_only")
+        if marker is not None:
+            why = str(marker.args[0]) if marker.args else "needs the fake Swift server"
+            item.add_marker(pytest.mark.skip(reason=_SKIP_REASON.format(why=why)))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """In real-Swift mode, say how many tests really went to the real server."""
+    if REAL_TARGET:
+        where = os.environ.get("SWIFT_AUTH_URL", "?")
+        terminalreporter.write_line(
+            f"real Swift ({where}): {len(_REAL_RUNS)} tests ran against it via the swift fixture"
+        )

@@ -14,6 +14,9 @@ from selectel_objects import (
 from tests.fakeswift.app import FakeSwift
 
 
+@pytest.mark.fake_only(
+    "account object and byte counts settle only when real Swift's container-updater runs"
+)
 def test_account_info_counts_and_metadata(storage: ObjectStorage) -> None:
     storage.container("a").create()
     storage.container("b").create()
@@ -100,6 +103,9 @@ def test_container_metadata_acl_and_type(storage: ObjectStorage) -> None:
     assert "container-key-value" not in repr(info)
 
 
+@pytest.mark.fake_only(
+    "account object and byte counts settle only when real Swift's container-updater runs"
+)
 def test_list_containers(storage: ObjectStorage) -> None:
     for name in ["b", "a", "c", "ab"]:
         storage.container(name).create()

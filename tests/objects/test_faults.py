@@ -13,6 +13,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from selectel_auth import StaticCredential
 from selectel_objects import (
+    AlreadyExistsError,
     AuthorizationError,
     ChecksumMismatchError,
     ConnectError,
@@ -241,6 +242,24 @@ def test_a_put_whose_reply_was_lost_is_resent(fake_swift: FakeSwift, container: 
     container.put_object("x", DATA)
     assert container.get_object_bytes("x") == DATA
     assert object_requests(fake_swift, "PUT") == 2
+
+
+@pytest.mark.parametrize("wrap", [bytes, io.BytesIO], ids=["bytes", "file"])
+def test_a_create_only_put_whose_reply_was_lost_finds_its_own_object(
+    fake_swift: FakeSwift, container: Container, wrap: Any
+) -> None:
+    # The resent PUT gets 412: the object exists -- it is the one just stored.
+    fake_swift.reset_next("before_reply", kind="object", method="PUT")
+    result = container.put_object("x", wrap(DATA), if_none_match=True)
+    assert result.etag == hashlib.md5(DATA).hexdigest()
+    assert object_requests(fake_swift, "PUT") == 2
+    assert container.get_object_bytes("x") == DATA
+    # Someone else's object under the name is still a conflict.
+    fake_swift.store.put_object("media", "y", b"theirs")
+    fake_swift.reset_next("before_reply", kind="object", method="PUT", processed=False)
+    with pytest.raises(AlreadyExistsError):
+        container.put_object("y", DATA, if_none_match=True)
+    assert container.get_object_bytes("y") == b"theirs"
 
 
 @pytest.mark.parametrize("after_bytes", [0, 1000])

@@ -148,9 +148,11 @@ def test_a_failed_upload_that_cannot_resume_removes_its_segments(
     assert not fake_swift.store.has_object("media", "f.bin")
 
 
-def test_too_many_segments_is_refused_before_uploading(
+def test_bad_arguments_are_refused_before_uploading(
     fake_swift: FakeSwift, container: Container
 ) -> None:
+    with pytest.raises(TypeError, match="object name must be str"):
+        container.upload_large(7, b"x")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="segment_size"):
         container.upload_large("x", io.BytesIO(b"x" * 1001), segment_size=1)
     with pytest.raises(ValueError, match="at least one byte"):

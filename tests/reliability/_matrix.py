@@ -493,24 +493,7 @@ EXPECTED: dict[str, dict[str, str]] = {
 
 #: Cells where the packages are known to behave wrongly: (operation, fault) -> reason.
 #: They run as strict xfails so that a fix shows up.
-_CREATE_ONLY_RETRY = (
-    "put_object(if_none_match=True): the first PUT was stored but its answer was lost; the "
-    "retry gets 412 and AlreadyExistsError is raised although the object under the name is "
-    "the one just sent (its ETag is the MD5 sent). Want: success (on a 412 after a retry, "
-    "compare the stored ETag with the body's MD5)"
-)
-_DJANGO_DUPLICATE = (
-    "SelectelStorage.save (overwrite_files off): the create-only PUT was stored but its "
-    "answer was lost; the retry's 412 makes save() upload a second copy under an alternative "
-    "name and return that, leaving an orphan object under the name asked for (root cause: the "
-    "create-only retry in selectel-objects)"
-)
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("put create-only (if_none_match)", "reset before reply"): _CREATE_ONLY_RETRY,
-    ("put create-only (if_none_match)", "read timeout"): _CREATE_ONLY_RETRY,
-    ("django save", "reset before reply"): _DJANGO_DUPLICATE,
-    ("django save", "read timeout"): _DJANGO_DUPLICATE,
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def cells() -> list[tuple[str, str]]:

@@ -77,4 +77,6 @@ def test_cell(
     if fault.name == "429 Retry-After" and not op.django and outcome.startswith("ok"):
         assert cell.sleeps == [0.05], "the client waits what Retry-After says"
     if fault.refused and not op.django:
-        assert len(cell.sleeps) == _matrix.RETRIES, "a refused connection is retried"
+        # Each request is retried RETRIES times (a large upload's workers may each try one).
+        waits = len(cell.sleeps)
+        assert waits >= _matrix.RETRIES and waits % _matrix.RETRIES == 0, waits

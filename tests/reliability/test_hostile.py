@@ -112,21 +112,9 @@ def test_invalid_object_names_fail_before_any_request(
     assert fake_swift.count() == 0
 
 
-_UNCLEAR_TYPE_ERROR = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Container.upload_large(name=<bytes|None|int|list>) guesses the content type "
-    "from the name before checking it, so the TypeError says 'expected str, bytes or "
-    "os.PathLike object, not int' (or 'cannot use a string pattern on a bytes-like object') "
-    "instead of 'object name must be str'. Still no request is made",
-)
-
 # copy_object(dest_name=None) means "the same name": None is no wrong type there.
 _WRONG_TYPE_CASES = [
-    pytest.param(
-        label,
-        operation,
-        marks=[_UNCLEAR_TYPE_ERROR] if operation == "upload_large" and label != "Path" else [],
-    )
+    (label, operation)
     for label in sorted(WRONG_TYPE_NAMES)
     for operation in sorted(NAME_OPERATIONS)
     if not (label == "None" and operation == "copy_object (destination)")

@@ -13,6 +13,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from selectel_objects._http import Headers
 from selectel_objects.errors import ObjectStorageError
 
 __all__ = [
@@ -21,15 +22,16 @@ __all__ = [
     "encode_value",
     "first_header",
     "format_http_date",
-    "header_text",
     "json_int",
     "json_items",
     "json_object",
     "json_required_str",
     "json_str",
+    "lowered",
     "meta_from_headers",
     "put_meta",
     "root_url",
+    "text",
     "to_bool",
     "to_etag",
     "to_float",
@@ -52,10 +54,18 @@ def first_header(headers: Mapping[str, str], *names: str) -> str | None:
     return None
 
 
-def header_text(headers: Mapping[str, str], *names: str) -> str | None:
-    """Like :func:`first_header`, with UTF-8 carried in the value decoded."""
-    value = first_header(headers, *names)
-    return None if value is None else decode_value(value)
+def lowered(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """``headers`` by lower-case name (without a copy for :class:`Headers`)."""
+    if isinstance(headers, Headers):
+        return headers.lowered()
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def text(value: str | None) -> str | None:
+    """A header value with the UTF-8 it carries decoded (see :func:`decode_value`)."""
+    if value is None or value.isascii():
+        return value
+    return decode_value(value)
 
 
 def json_str(value: object) -> str | None:
@@ -102,10 +112,37 @@ def to_etag(value: str | None) -> str | None:
     return None if value is None else value.strip().strip('"')
 
 
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+
+
 def to_http_date(value: str | None) -> datetime | None:
     """An aware UTC datetime from an HTTP date header, or ``None``."""
     if value is None:
         return None
+    # Every answer carries dates in the one format HTTP/1.1 servers send
+    # ("Thu, 01 Jan 2026 00:00:00 GMT"): read it directly, the rest the general way.
+    parts = value.split()
+    if len(parts) == 6 and parts[5] == "GMT" and parts[1].isdigit() and parts[3].isdigit():
+        month = _MONTHS.get(parts[2])
+        clock = parts[4].split(":")
+        if month is not None and len(clock) == 3 and all(c.isdigit() for c in clock):
+            try:
+                return datetime(
+                    int(parts[3]),
+                    month,
+                    int(parts[1]),
+                    int(clock[0]),
+                    int(clock[1]),
+                    int(clock[2]),
+                    tzinfo=timezone.utc,
+                )
+            except ValueError:
+                return None
     try:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -117,6 +154,11 @@ def to_iso_date(value: object) -> datetime | None:
     """An aware UTC datetime from a listing's ``last_modified`` (ISO 8601, no zone = UTC)."""
     if not isinstance(value, str):
         return None
+    try:
+        # Swift sends no zone: naming UTC in the text is the cheapest way to an aware value.
+        return datetime.fromisoformat(value + "+00:00")
+    except ValueError:
+        pass
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -166,15 +208,18 @@ def _check_meta_key(key: str) -> str:
 def meta_from_headers(
     headers: Mapping[str, str], prefix: str, exclude: Iterable[str] = ()
 ) -> dict[str, str]:
-    """``{key: value}`` from the ``<prefix><key>`` headers; keys lower-case, values decoded."""
-    lower_prefix = prefix.lower()
-    skipped = {name.lower() for name in exclude}
-    result: dict[str, str] = {}
-    for name, value in headers.items():
-        lower = name.lower()
-        if lower.startswith(lower_prefix) and lower not in skipped:
-            result[lower[len(lower_prefix) :]] = decode_value(value)
-    return dict(sorted(result.items()))
+    """``{key: value}`` from the ``<prefix><key>`` headers; keys lower-case, values decoded.
+
+    ``headers`` are by lower-case name (:func:`lowered`); ``prefix`` and ``exclude`` are
+    lower-case too.
+    """
+    start = len(prefix)
+    result = {
+        name[start:]: text(value) or ""
+        for name, value in headers.items()
+        if name.startswith(prefix) and name not in exclude
+    }
+    return dict(sorted(result.items())) if len(result) > 1 else result
 
 
 def put_meta(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import mimetypes
 import time
@@ -68,7 +69,16 @@ def _range_header(byte_range: ByteRange | None) -> str | None:
 
 
 def guess_type(name: str) -> str:
-    guessed, _encoding = mimetypes.guess_type(name, strict=False)
+    """The content type an object name suggests, ``application/octet-stream`` if none."""
+    # The type depends on the name's extensions only: look each one up once.
+    base = name.rpartition("/")[2].lstrip(".")
+    dot = base.find(".")
+    return _type_of_extensions(base[dot:] if dot >= 0 else "")
+
+
+@functools.lru_cache(maxsize=512)
+def _type_of_extensions(extensions: str) -> str:
+    guessed, _encoding = mimetypes.guess_type(f"x{extensions}", strict=False)
     return guessed or "application/octet-stream"
 
 
@@ -305,7 +315,12 @@ class Container:
             ),
             body=body,
             errors=errors,
+            # A create-only PUT whose answer was lost and that is sent again finds the object
+            # it stored: 412 then means success if the object is the data sent.
+            ok_after_retry=frozenset({412}) if if_none_match else frozenset(),
         )
+        if response.status == 412:
+            return self._created_by_this_upload(name, body)
         result = ops.parse_put_object_response(response.headers)
         if body.md5 is None and result.etag is not None and result.etag != body.sent_md5:
             self._delete_quietly(name)
@@ -316,6 +331,17 @@ class Container:
                 request_id=result.request_id,
             )
         return result
+
+    def _created_by_this_upload(self, name: str, body: UploadBody) -> PutResult:
+        info = self.head_object(name)
+        sent = body.md5 or body.sent_md5
+        if sent is None or info.etag != sent:
+            raise AlreadyExistsError(
+                f"{self._name}/{name} already exists", status=412, request_id=info.request_id
+            )
+        return PutResult(
+            etag=info.etag, last_modified=info.last_modified, request_id=info.request_id
+        )
 
     def _delete_quietly(self, name: str) -> None:
         # The checksum error that follows is the one that matters.
@@ -747,6 +773,7 @@ class Container:
         time; ``total`` is ``None`` for a stream. Read the object back with
         :meth:`open_object`; delete it with ``delete_object(name, delete_segments=True)``.
         """
+        check_object_name(name)
         return _large.upload_large(
             self,
             name,

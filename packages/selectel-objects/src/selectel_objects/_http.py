@@ -7,7 +7,7 @@ turn them into bytes on a socket.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Protocol
+from typing import Protocol, TypeVar, overload
 
 import attrs
 
@@ -35,6 +35,8 @@ SECRET_HEADERS = frozenset(
     }
 )
 
+_T = TypeVar("_T")
+
 #: What a transport sends: nothing, bytes, or chunks (sent chunked unless Content-Length is set).
 RequestBody = bytes | Iterable[bytes] | None
 
@@ -45,50 +47,87 @@ class Headers(Mapping[str, str]):
     Repeated names are joined with ``", "``, as HTTP allows. The repr masks credentials.
     """
 
-    __slots__ = ("_items",)
+    # Every request and answer has one: values by lower-case name (what lookups use) and the
+    # names as given (what goes on the wire), so that neither needs rebuilding.
+    __slots__ = ("_names", "_values")
 
     def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
         pairs = items.items() if isinstance(items, Mapping) else items
-        merged: dict[str, tuple[str, str]] = {}
+        values: dict[str, str] = {}
+        names: dict[str, str] = {}
         for name, value in pairs:
             key = name.lower()
-            if key in merged:
-                merged[key] = (merged[key][0], f"{merged[key][1]}, {value}")
+            if key in values:
+                values[key] = f"{values[key]}, {value}"
             else:
-                merged[key] = (name, value)
-        self._items = merged
+                values[key] = value
+                names[key] = name
+        self._values = values
+        self._names = names
 
     def __getitem__(self, name: str) -> str:
-        return self._items[name.lower()][1]
+        return self._values[name.lower()]
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+    @overload
+    def get(self, name: str, /, default: str | _T) -> str | _T: ...
+
+    def get(self, name: str, /, default: object = None) -> object:
+        """The value of header ``name`` (any case), or ``default``."""
+        return self._values.get(name.lower(), default)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._items
+        return isinstance(name, str) and name.lower() in self._values
 
     def __iter__(self) -> Iterator[str]:
-        return (name for name, _ in self._items.values())
+        return iter(self._names.values())
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._values)
 
     def __repr__(self) -> str:
         shown = {
-            name: ("***" if key in SECRET_HEADERS else value)
-            for key, (name, value) in self._items.items()
+            self._names[key]: ("***" if key in SECRET_HEADERS else value)
+            for key, value in self._values.items()
         }
         return f"Headers({shown!r})"
+
+    def lowered(self) -> Mapping[str, str]:
+        """The headers by lower-case name (a view: do not change it)."""
+        return self._values
+
+    def to_dict(self) -> dict[str, str]:
+        """A new ``{name as given: value}`` dict, as HTTP libraries take headers."""
+        names = self._names
+        return {names[key]: value for key, value in self._values.items()}
 
     def merged(self, extra: Mapping[str, str] | None) -> Headers:
         """A copy where the headers of ``extra`` replace same-named ones (any case)."""
         if not extra:
             return self
-        drop = {name.lower() for name in extra}
-        kept = [(n, v) for k, (n, v) in self._items.items() if k not in drop]
-        return Headers([*kept, *extra.items()])
+        values = self._values.copy()
+        names = self._names.copy()
+        for name, value in extra.items():
+            key = name.lower()
+            values[key] = value
+            names[key] = name
+        return self._of(values, names)
 
     def without(self, *names: str) -> Headers:
         """A copy without the given headers (any case)."""
         drop = {name.lower() for name in names}
-        return Headers([(n, v) for k, (n, v) in self._items.items() if k not in drop])
+        return self._of(
+            {k: v for k, v in self._values.items() if k not in drop},
+            {k: n for k, n in self._names.items() if k not in drop},
+        )
+
+    @classmethod
+    def _of(cls, values: dict[str, str], names: dict[str, str]) -> Headers:
+        made = cls.__new__(cls)
+        made._values = values
+        made._names = names
+        return made
 
 
 @attrs.frozen(kw_only=True)

@@ -320,6 +320,7 @@ class _Upload:
         self._done = 0  # bytes of finished (or skipped) segments
         self._sending: dict[int, int] = {}  # segment index -> bytes sent so far
         self._uploaded: list[SegmentInfo] = []
+        self._attempted = False  # whether a segment upload started (and may have stored one)
 
     def run(self, threads: int) -> list[SegmentInfo]:
         """Upload every segment that is not already stored; the manifest's segments in order."""
@@ -422,6 +423,7 @@ class _Upload:
             return self._put(index, spool, size)
 
     def _put(self, index: int, body: Any, size: int) -> SegmentInfo:
+        self._attempted = True
         result = self._store.put_object(
             segment_name(
                 self._name,
@@ -496,6 +498,8 @@ class _Upload:
         failed); the upload id is this upload's own, so everything under it goes.
         """
         with self._lock:
+            if not self._attempted:
+                return
             names = {info.name for info in self._uploaded}
         with contextlib.suppress(ObjectStorageError):
             names.update(

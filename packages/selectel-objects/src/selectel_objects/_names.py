@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote
 
 from selectel_objects.errors import InvalidNameError
@@ -59,6 +60,7 @@ def check_container_name(name: object) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=1024)
 def quote_container(name: str) -> str:
     """The URL path segment for a container."""
     return _protect_dots(quote(name, safe=""))
@@ -70,7 +72,10 @@ def quote_object(name: str) -> str:
     ``.`` and ``..`` segments are encoded (``%2E``) because HTTP libraries would otherwise
     collapse them and address another object.
     """
-    return "/".join(_protect_dots(part) for part in quote(name, safe="/").split("/"))
+    quoted = quote(name, safe="/")
+    if "/." not in f"/{quoted}":  # no segment starts with a dot: nothing to protect
+        return quoted
+    return "/".join(_protect_dots(part) for part in quoted.split("/"))
 
 
 def object_path(container: str, name: str) -> str:

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 
-import attrs
 from selectel_auth import AccessToken, TokenCredential
 
 from selectel_objects._body import BodySourceError, UploadBody
@@ -96,11 +95,15 @@ class Pipeline:
         while True:
             token, storage_url = self.token()
             request = build(storage_url)
-            headers = request.headers.merged(
-                {"X-Auth-Token": token.token, "User-Agent": self._user_agent}
-            )
-            sent = attrs.evolve(
-                request, headers=headers, body=body.chunks() if body is not None else None
+            sent = HttpRequest(
+                method=request.method,
+                url=request.url,
+                headers=request.headers.merged(
+                    {"X-Auth-Token": token.token, "User-Agent": self._user_agent}
+                ),
+                body=body.chunks() if body is not None else None,
+                expected=request.expected,
+                operation=request.operation,
             )
             started = time.monotonic()
             try:

@@ -101,6 +101,8 @@ class ObjectReader(io.RawIOBase):
                 continue
             if data:
                 self._consume(data)
+                if self._done == self._expected:
+                    self._finish()  # all there: check it and free the connection at once
                 return data
             if self._expected is not None and self._done < self._expected:
                 self._resume(
@@ -160,6 +162,7 @@ class ObjectReader(io.RawIOBase):
         self._eof = True
         if self._response is not None:
             self._response.close()
+            self._response = None
         if self._md5 is not None:
             actual = self._md5.hexdigest()
             self._md5 = None

@@ -6,6 +6,7 @@ reuses: requests reads bodies through urllib3 too.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import io
 import os
@@ -64,6 +65,9 @@ def map_urllib3_error(exc: BaseException, url: str, *, reading: bool) -> Transpo
 # What urllib3 may raise while sending or reading; anything else (our own errors from the body
 # iterator, KeyboardInterrupt) passes through untouched.
 URLLIB3_ERRORS = (u3.HTTPError, OSError, http.client.HTTPException)
+
+# What ``retries=False`` means to urllib3, made once (it would build one per request).
+_NO_RETRIES = urllib3.Retry(total=False, redirect=False)
 
 
 class Urllib3Response:
@@ -124,6 +128,12 @@ def buffer(response: HttpResponse) -> BufferedResponse:
     return BufferedResponse(response.status, response.headers, body)
 
 
+@functools.lru_cache(maxsize=64)
+def _urllib3_timeout(timeout: Timeout) -> urllib3.Timeout:
+    # A client has one or two timeouts; urllib3 copies the object for each request anyway.
+    return urllib3.Timeout(connect=timeout.connect, read=timeout.read)
+
+
 class Urllib3Transport:
     """The default transport: a urllib3 ``PoolManager`` (thread-safe, pooled, TLS verified).
 
@@ -162,20 +172,20 @@ class Urllib3Transport:
         chunked = (
             body is not None
             and not isinstance(body, bytes)
-            and "content-length" not in (request.headers)
+            and "content-length" not in request.headers
         )
         try:
             raw = self._pool.urlopen(
                 request.method,
                 request.url,
                 body=body,
-                headers=dict(request.headers),
+                headers=request.headers.to_dict(),
                 redirect=False,
-                retries=False,
+                retries=_NO_RETRIES,
                 preload_content=False,
                 decode_content=False,
                 chunked=chunked,
-                timeout=urllib3.Timeout(connect=timeout.connect, read=timeout.read),
+                timeout=_urllib3_timeout(timeout),
             )
         except URLLIB3_ERRORS as exc:
             raise map_urllib3_error(exc, request.url, reading=False) from exc

@@ -59,19 +59,18 @@ class AccountInfo:
 
 def account_info_from_headers(headers: Mapping[str, str]) -> AccountInfo:
     """The :class:`AccountInfo` in response headers (any case)."""
+    h = _codec.lowered(headers)
     return AccountInfo(
-        container_count=_codec.to_int(_codec.first_header(headers, "X-Account-Container-Count")),
-        object_count=_codec.to_int(_codec.first_header(headers, "X-Account-Object-Count")),
-        bytes_used=_codec.to_int(_codec.first_header(headers, "X-Account-Bytes-Used")),
+        container_count=_codec.to_int(h.get("x-account-container-count")),
+        object_count=_codec.to_int(h.get("x-account-object-count")),
+        bytes_used=_codec.to_int(h.get("x-account-bytes-used")),
         metadata=_codec.meta_from_headers(
-            headers,
-            "X-Account-Meta-",
-            ("X-Account-Meta-Temp-URL-Key", "X-Account-Meta-Temp-URL-Key-2"),
+            h, "x-account-meta-", ("x-account-meta-temp-url-key", "x-account-meta-temp-url-key-2")
         ),
-        temp_url_key=_codec.header_text(headers, "X-Account-Meta-Temp-URL-Key"),
-        temp_url_key_2=_codec.header_text(headers, "X-Account-Meta-Temp-URL-Key-2"),
-        timestamp=_codec.to_float(_codec.first_header(headers, "X-Timestamp")),
-        request_id=_codec.header_text(headers, "X-Openstack-Request-Id", "X-Trans-Id"),
+        temp_url_key=_codec.text(h.get("x-account-meta-temp-url-key")),
+        temp_url_key_2=_codec.text(h.get("x-account-meta-temp-url-key-2")),
+        timestamp=_codec.to_float(h.get("x-timestamp")),
+        request_id=_codec.text(h.get("x-openstack-request-id", h.get("x-trans-id"))),
     )
 
 
@@ -116,32 +115,33 @@ class ContainerInfo:
 
 def container_info_from_headers(headers: Mapping[str, str]) -> ContainerInfo:
     """The :class:`ContainerInfo` in response headers (any case)."""
+    h = _codec.lowered(headers)
     return ContainerInfo(
-        object_count=_codec.to_int(_codec.first_header(headers, "X-Container-Object-Count")),
-        bytes_used=_codec.to_int(_codec.first_header(headers, "X-Container-Bytes-Used")),
-        read_acl=_codec.header_text(headers, "X-Container-Read"),
-        write_acl=_codec.header_text(headers, "X-Container-Write"),
-        container_type=_codec.header_text(headers, "X-Container-Meta-Type"),
-        storage_policy=_codec.header_text(headers, "X-Storage-Policy"),
-        versions_location=_codec.header_text(headers, "X-Versions-Location"),
-        history_location=_codec.header_text(headers, "X-History-Location"),
-        quota_bytes=_codec.to_int(_codec.first_header(headers, "X-Container-Meta-Quota-Bytes")),
-        quota_count=_codec.to_int(_codec.first_header(headers, "X-Container-Meta-Quota-Count")),
+        object_count=_codec.to_int(h.get("x-container-object-count")),
+        bytes_used=_codec.to_int(h.get("x-container-bytes-used")),
+        read_acl=_codec.text(h.get("x-container-read")),
+        write_acl=_codec.text(h.get("x-container-write")),
+        container_type=_codec.text(h.get("x-container-meta-type")),
+        storage_policy=_codec.text(h.get("x-storage-policy")),
+        versions_location=_codec.text(h.get("x-versions-location")),
+        history_location=_codec.text(h.get("x-history-location")),
+        quota_bytes=_codec.to_int(h.get("x-container-meta-quota-bytes")),
+        quota_count=_codec.to_int(h.get("x-container-meta-quota-count")),
         metadata=_codec.meta_from_headers(
-            headers,
-            "X-Container-Meta-",
+            h,
+            "x-container-meta-",
             (
-                "X-Container-Meta-Type",
-                "X-Container-Meta-Quota-Bytes",
-                "X-Container-Meta-Quota-Count",
-                "X-Container-Meta-Temp-URL-Key",
-                "X-Container-Meta-Temp-URL-Key-2",
+                "x-container-meta-type",
+                "x-container-meta-quota-bytes",
+                "x-container-meta-quota-count",
+                "x-container-meta-temp-url-key",
+                "x-container-meta-temp-url-key-2",
             ),
         ),
-        temp_url_key=_codec.header_text(headers, "X-Container-Meta-Temp-URL-Key"),
-        temp_url_key_2=_codec.header_text(headers, "X-Container-Meta-Temp-URL-Key-2"),
-        timestamp=_codec.to_float(_codec.first_header(headers, "X-Timestamp")),
-        request_id=_codec.header_text(headers, "X-Openstack-Request-Id", "X-Trans-Id"),
+        temp_url_key=_codec.text(h.get("x-container-meta-temp-url-key")),
+        temp_url_key_2=_codec.text(h.get("x-container-meta-temp-url-key-2")),
+        timestamp=_codec.to_float(h.get("x-timestamp")),
+        request_id=_codec.text(h.get("x-openstack-request-id", h.get("x-trans-id"))),
     )
 
 
@@ -184,21 +184,22 @@ class ObjectInfo:
 
 def object_info_from_headers(headers: Mapping[str, str]) -> ObjectInfo:
     """The :class:`ObjectInfo` in response headers (any case)."""
+    h = _codec.lowered(headers)
     return ObjectInfo(
-        content_length=_codec.to_int(_codec.first_header(headers, "Content-Length")),
-        content_type=_codec.header_text(headers, "Content-Type"),
-        etag=_codec.to_etag(_codec.first_header(headers, "ETag")),
-        last_modified=_codec.to_http_date(_codec.first_header(headers, "Last-Modified")),
-        metadata=_codec.meta_from_headers(headers, "X-Object-Meta-", ()),
-        content_disposition=_codec.header_text(headers, "Content-Disposition"),
-        content_encoding=_codec.header_text(headers, "Content-Encoding"),
-        cache_control=_codec.header_text(headers, "Cache-Control"),
-        delete_at=_codec.to_int(_codec.first_header(headers, "X-Delete-At")),
-        content_range=_codec.header_text(headers, "Content-Range"),
-        static_large_object=_codec.to_bool(_codec.first_header(headers, "X-Static-Large-Object")),
-        object_manifest=_codec.header_text(headers, "X-Object-Manifest"),
-        timestamp=_codec.to_float(_codec.first_header(headers, "X-Timestamp")),
-        request_id=_codec.header_text(headers, "X-Openstack-Request-Id", "X-Trans-Id"),
+        content_length=_codec.to_int(h.get("content-length")),
+        content_type=_codec.text(h.get("content-type")),
+        etag=_codec.to_etag(h.get("etag")),
+        last_modified=_codec.to_http_date(h.get("last-modified")),
+        metadata=_codec.meta_from_headers(h, "x-object-meta-", ()),
+        content_disposition=_codec.text(h.get("content-disposition")),
+        content_encoding=_codec.text(h.get("content-encoding")),
+        cache_control=_codec.text(h.get("cache-control")),
+        delete_at=_codec.to_int(h.get("x-delete-at")),
+        content_range=_codec.text(h.get("content-range")),
+        static_large_object=_codec.to_bool(h.get("x-static-large-object")),
+        object_manifest=_codec.text(h.get("x-object-manifest")),
+        timestamp=_codec.to_float(h.get("x-timestamp")),
+        request_id=_codec.text(h.get("x-openstack-request-id", h.get("x-trans-id"))),
     )
 
 
@@ -219,10 +220,11 @@ class PutResult:
 
 def put_result_from_headers(headers: Mapping[str, str]) -> PutResult:
     """The :class:`PutResult` in response headers (any case)."""
+    h = _codec.lowered(headers)
     return PutResult(
-        etag=_codec.to_etag(_codec.first_header(headers, "ETag")),
-        last_modified=_codec.to_http_date(_codec.first_header(headers, "Last-Modified")),
-        request_id=_codec.header_text(headers, "X-Openstack-Request-Id", "X-Trans-Id"),
+        etag=_codec.to_etag(h.get("etag")),
+        last_modified=_codec.to_http_date(h.get("last-modified")),
+        request_id=_codec.text(h.get("x-openstack-request-id", h.get("x-trans-id"))),
     )
 
 
@@ -247,14 +249,13 @@ class CopyResult:
 
 def copy_result_from_headers(headers: Mapping[str, str]) -> CopyResult:
     """The :class:`CopyResult` in response headers (any case)."""
+    h = _codec.lowered(headers)
     return CopyResult(
-        etag=_codec.to_etag(_codec.first_header(headers, "ETag")),
-        last_modified=_codec.to_http_date(_codec.first_header(headers, "Last-Modified")),
-        copied_from=_codec.header_text(headers, "X-Copied-From"),
-        copied_from_last_modified=_codec.to_http_date(
-            _codec.first_header(headers, "X-Copied-From-Last-Modified")
-        ),
-        request_id=_codec.header_text(headers, "X-Openstack-Request-Id", "X-Trans-Id"),
+        etag=_codec.to_etag(h.get("etag")),
+        last_modified=_codec.to_http_date(h.get("last-modified")),
+        copied_from=_codec.text(h.get("x-copied-from")),
+        copied_from_last_modified=_codec.to_http_date(h.get("x-copied-from-last-modified")),
+        request_id=_codec.text(h.get("x-openstack-request-id", h.get("x-trans-id"))),
     )
 
 
