@@ -122,12 +122,6 @@ def test_auth_refuses_a_certificate_for_another_host(wrong_host_fake: FakeSwift,
     assert wrong_host_fake.count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: selectel-auth retries an AuthTransportError caused by an untrusted certificate "
-    "(`retries` times, with real backoff sleeps: ~0.75 s by default) although a certificate "
-    "failure cannot heal; selectel-objects does not retry its TlsError. Want: no retry",
-)
 @pytest.mark.parametrize("kind", sorted(CREDENTIALS))
 def test_auth_does_not_retry_a_certificate_failure(
     fake_swift_tls: FakeSwift, other_ca: str, kind: str

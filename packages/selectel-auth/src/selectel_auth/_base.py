@@ -249,9 +249,10 @@ class CachingCredential(ABC):
             try:
                 token = self._fetch()
             except (AuthTransportError, AuthServiceError) as exc:
-                retryable = isinstance(exc, AuthTransportError) or (
-                    exc.status is not None and (exc.status == 429 or exc.status >= 500)
-                )
+                if isinstance(exc, AuthTransportError):
+                    retryable = exc.retryable
+                else:
+                    retryable = exc.status is not None and (exc.status == 429 or exc.status >= 500)
                 if not retryable or attempt >= self._retries:
                     raise
                 delay = self._backoff * 2**attempt

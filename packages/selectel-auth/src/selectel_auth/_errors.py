@@ -42,4 +42,12 @@ class AuthServiceError(AuthError):
 
 
 class AuthTransportError(AuthError):
-    """The auth request did not complete: connection refused or reset, timeout, TLS failure."""
+    """The auth request did not complete: connection refused or reset, timeout, TLS failure.
+
+    ``retryable`` is false for failures that cannot heal by trying again, such as a
+    certificate that is not trusted or does not match the host.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = True) -> None:
+        super().__init__(message, status=status)
+        self.retryable = retryable

@@ -116,9 +116,11 @@ class UrllibSender:
                 with exc:
                     return HttpReply(exc.code, _lower(exc.headers), _read_capped(exc, url))
         except urllib.error.URLError as exc:
-            raise AuthTransportError(_describe(url, exc.reason)) from None
+            raise AuthTransportError(
+                _describe(url, exc.reason), retryable=not _untrusted(exc.reason)
+            ) from None
         except (OSError, http.client.HTTPException) as exc:
-            raise AuthTransportError(_describe(url, exc)) from None
+            raise AuthTransportError(_describe(url, exc), retryable=not _untrusted(exc)) from None
 
 
 def _lower(headers: email.message.Message[str, str] | None) -> dict[str, str]:
@@ -136,6 +138,11 @@ def _read_capped(response: http.client.HTTPResponse | urllib.error.HTTPError, ur
             f"{safe_url(url)} sent a reply over {_MAX_REPLY_BYTES} bytes: is the auth URL right?"
         )
     return data
+
+
+def _untrusted(reason: object) -> bool:
+    # A certificate the CA bundle does not vouch for stays untrusted however often we ask.
+    return isinstance(reason, ssl.SSLCertVerificationError)
 
 
 def _describe(url: str, reason: object) -> str:

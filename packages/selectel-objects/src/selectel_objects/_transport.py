@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from selectel_auth import AuthTransportError, HttpReply
 
 from selectel_objects._http import Headers, HttpRequest, HttpResponse, Timeout
-from selectel_objects.errors import TransportError
+from selectel_objects.errors import TlsError, TransportError
 
 __all__ = [
     "DEFAULT_POOL_MAXSIZE",
@@ -131,7 +131,10 @@ class TransportSender:
             finally:
                 response.close()
         except TransportError as exc:
-            raise AuthTransportError(f"auth request to {safe_url(url)} failed: {exc}") from None
+            raise AuthTransportError(
+                f"auth request to {safe_url(url)} failed: {exc}",
+                retryable=not isinstance(exc, TlsError),  # a bad certificate does not heal
+            ) from None
         if len(data) > _MAX_AUTH_REPLY:
             raise AuthTransportError(
                 f"{safe_url(url)} sent a reply over {_MAX_AUTH_REPLY} bytes: is the auth URL right?"
