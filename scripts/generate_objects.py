@@ -63,10 +63,12 @@ HEADER_READER = {
     "etag": "_codec.to_etag({v})",
     "http_date": "_codec.to_http_date({v})",
 }
+#: ``{v}`` is a local holding the item's value. A listing has up to 10 000 items a page, so
+#: the checks are inline (``type() is``: JSON gives exact types, and a bool is no int).
 JSON_READER = {
-    "str": "_codec.json_str(item.get({k}))",
-    "int": "_codec.json_int(item.get({k}))",
-    "iso_date": "_codec.to_iso_date(item.get({k}))",
+    "str": "{v} if type({v}) is str else None",
+    "int": "{v} if type({v}) is int else None",
+    "iso_date": "_codec.to_iso_date({v})",
 }
 PARAM_PY = {
     "str": "str | None",
@@ -441,13 +443,17 @@ def _render_model(model: Model) -> str:
         out += (
             f"\n\ndef {reader}_from_json(item: Mapping[str, Any]) -> {model.name}:\n"
             f'    """The :class:`{model.name}` in one item of a JSON listing."""\n'
-            f"    return {model.name}(\n"
         )
+        out += "".join(f"    {f.name} = item.get({f.key!r})\n" for f in model.fields)
+        out += "".join(
+            f"    if type({f.name}) is not str:\n"
+            f"        {f.name} = _codec.json_required_str(item, {f.key!r})\n"
+            for f in model.fields
+            if f.required
+        )
+        out += f"    return {model.name}(\n"
         for f in model.fields:
-            if f.required:
-                expr = f"_codec.json_required_str(item, {f.key!r})"
-            else:
-                expr = JSON_READER[f.type].format(k=repr(f.key))
+            expr = f.name if f.required else JSON_READER[f.type].format(v=f.name)
             out += f"        {f.name}={expr},\n"
     return out + "    )\n"
 
@@ -538,21 +544,21 @@ def _render_parser(op: Operation, models: Mapping[str, Model]) -> str:
         return ""
     union = " | ".join(op.models)
     *keyed, fallback = op.models
-    dispatch = "".join(
-        f"        {'if' if i == 0 else 'elif'} {models[m].when_key!r} in item:\n"
-        f"            result.append({_snake(m)}_from_json(item))\n"
-        for i, m in enumerate(keyed)
+    choice = "".join(
+        f"{_snake(m)}_from_json(item) if {models[m].when_key!r} in item else " for m in keyed
     )
-    last = f"result.append({_snake(fallback)}_from_json(item))\n"
-    dispatch += f"        else:\n            {last}" if keyed else f"        {last}"
     return (
         f"\n\ndef parse_{op.name}_response(body: bytes) -> list[{union}]:\n"
         f'    """The items of one page answered to :func:`build_{op.name}_request`."""\n'
-        f"    result: list[{union}] = []\n"
-        f'    for item in _codec.json_items(body, "{op.name.replace("_", " ")}"):\n'
-        f"{dispatch}"
-        "    return result\n"
+        "    return [\n"
+        f"        {choice}{_snake(fallback)}_from_json(item)\n"
+        f'        for item in _codec.json_items(body, "{op.name.replace("_", " ")}")\n'
+        "    ]\n"
     )
+
+
+def _success_name(statuses: Sequence[int]) -> str:
+    return "_SUCCESS_" + "_".join(str(s) for s in statuses)
 
 
 def _render_operation(op: Operation, models: Mapping[str, Model]) -> str:
@@ -589,7 +595,7 @@ def _render_operation(op: Operation, models: Mapping[str, Model]) -> str:
         f"        method={op.method!r},\n"
         f"        url={url},\n"
         "        headers=Headers(out).merged(headers),\n"
-        f"        expected=frozenset({{{success}}}),\n"
+        f"        expected={_success_name(op.success)},\n"
         f"        operation={op.name!r},\n"
         "    )\n"
     ) + _render_parser(op, models)
@@ -612,6 +618,11 @@ def _render_operations(d: Description, source: str) -> str:
         {PATH_PARAMS[p] for op in d.operations for p in re.findall(r"\{([^}]*)\}", op.path)}
     )
     exports = "".join(f'    "{n}",\n' for n in sorted(names))
+    # Success status sets are built once, not per request.
+    successes = sorted({tuple(op.success) for op in d.operations})
+    constants = "".join(
+        f"{_success_name(s)} = frozenset({{{', '.join(str(x) for x in s)}}})\n" for s in successes
+    )
     imports = "from collections.abc import Mapping\n"
     if uses_datetime:
         imports += "from datetime import datetime\n"
@@ -627,7 +638,7 @@ def _render_operations(d: Description, source: str) -> str:
         "from selectel_objects._http import Headers, HttpRequest\n"
         f"from selectel_objects._names import {', '.join(quoters)}\n\n"
         f"from .models import {', '.join(model_imports)}\n\n"
-        f"__all__ = [\n{exports}]\n\n\n"
+        f"__all__ = [\n{exports}]\n\n{constants}\n\n"
         + "\n\n".join(_render_operation(op, models) for op in d.operations)
     )
 

@@ -74,6 +74,27 @@ def _stop_on_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _run_group(cmd: list[str], env: dict[str, str]) -> bool:
+    """Run ``cmd`` in its own process group; on any way out, end the whole group.
+
+    ``uv run`` starts pytest as its own child: stopping uv alone would orphan pytest.
+    """
+    child = subprocess.Popen(cmd, env=env, start_new_session=True)
+    try:
+        return child.wait() == 0
+    finally:
+        if child.poll() is None:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(child.pid, sig)
+                    child.wait(timeout=10)
+                    break
+                except ProcessLookupError:
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+
+
 def real_swift_step(pytest_cmd: Callable[..., list[str]]) -> bool:
     """Start a real Swift, run the suites against it, stop it whatever happens."""
     from scripts import realswift
@@ -93,8 +114,7 @@ def real_swift_step(pytest_cmd: Callable[..., list[str]]) -> bool:
                 flush=True,
             )
             cmd = pytest_cmd("real", *REAL_SWIFT_SUITES, REAL_SWIFT_PARITY)
-            env = {**ENV, **instance.env()}
-            return subprocess.run(cmd, check=False, env=env).returncode == 0
+            return _run_group(cmd, {**ENV, **instance.env()})
         except realswift.RealSwiftError as exc:
             print(f"real Swift could not start: {exc}", flush=True)
             return False
@@ -153,7 +173,6 @@ def main(argv: list[str] | None = None) -> int:
             ok = commands()
         else:
             ok = all(subprocess.run(cmd, check=False, env=ENV).returncode == 0 for cmd in commands)
-
         results.append((name, ok, time.monotonic() - started))
 
     print("\n=== summary ===")

@@ -1417,7 +1417,6 @@ class FakeSwift:
             if obj.delete_at != wanted:
                 return error(412, "X-If-Delete-At and X-Delete-At do not match")
         del cont.objects[ctx.obj]
-
         if obj.expired(self.clock.time()):
             return error(404)
         return text_reply(204, "", HTML)
@@ -1802,7 +1801,6 @@ def _update_container_meta(cont: Container, ctx: Ctx) -> Reply | None:
         if value and not value.isdigit():
             return error(400, f"Invalid {kind} quota.")
     bad = _update_metadata(cont.metadata, ctx, "X-Container-Meta-", "X-Remove-Container-Meta-")
-
     if bad is not None:
         return bad
     for header, attr in (("Read", "read_acl"), ("Write", "write_acl")):

@@ -1076,7 +1076,6 @@ def _formpost(fake: FakeSwift, ctx: Ctx, boundary: bytes) -> Reply:
         return text_reply(status, body, BARE_PLAIN)
     joiner = "&" if "?" in redirect else "?"
     location = f"{redirect}{joiner}status={status}&message={quote(message)}"
-
     page = f'<html><body><p><a href="{location}">Click to continue...</a></p></body></html>'
     data = page.encode("utf-8")
     return Reply(303, {"Location": location}, data, len(data))

@@ -96,7 +96,6 @@ class RealSwift:
         the token the clients under test get too."""
         credentials = {"X-Auth-User": self.v1_user, "X-Auth-Key": self.v1_key}
         reply = self._http.request("GET", self.auth_v1_url, headers=credentials)
-
         if reply.status != 200:
             raise RealSwiftUnavailable(
                 f"v1 auth at {self.auth_v1_url} answered {reply.status} for {self.v1_user}"

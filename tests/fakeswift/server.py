@@ -269,7 +269,6 @@ class KeepAliveHandler(WSGIRequestHandler):
             self.close_connection = True
 
         self.send_response(code, reason)
-
         for key, value in headers:
             self.send_header(key, value)
         if chunked:

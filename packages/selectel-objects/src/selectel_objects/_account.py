@@ -16,7 +16,7 @@ from selectel_objects._container import Container
 from selectel_objects._generated import operations as ops
 from selectel_objects._generated.models import AccountInfo, ContainerEntry
 from selectel_objects._http import Timeout
-from selectel_objects._listing import MAX_PAGE_SIZE, check_page_size, paginate
+from selectel_objects._listing import MAX_PAGE_SIZE, listing
 from selectel_objects._pipeline import Pipeline
 from selectel_objects._retry import RetryPolicy
 from selectel_objects._transport import (
@@ -221,22 +221,20 @@ class ObjectStorage:
         page_size: int = MAX_PAGE_SIZE,
     ) -> Iterator[ContainerEntry]:
         """The account's containers in name order, fetched lazily ``page_size`` at a time."""
-        check_page_size(page_size)
-
-        def page(after: str | None) -> list[ContainerEntry]:
-            response = self._pipeline.send(
-                lambda base: ops.build_list_containers_request(
-                    base,
-                    limit=page_size,
-                    marker=after,
-                    end_marker=end_marker,
-                    prefix=prefix,
-                    reverse=reverse,
-                )
-            )
-            return ops.parse_list_containers_response(response.read())
-
-        return paginate(page, marker, page_size)
+        return listing(
+            self._pipeline,
+            lambda base, after: ops.build_list_containers_request(
+                base,
+                limit=page_size,
+                marker=after,
+                end_marker=end_marker,
+                prefix=prefix,
+                reverse=reverse,
+            ),
+            ops.parse_list_containers_response,
+            marker=marker,
+            page_size=page_size,
+        )
 
     def info(self) -> dict[str, Any]:
         """The cluster's capabilities (``GET /info``): limits, middleware, TempURL digests."""

@@ -82,7 +82,10 @@ class UploadBody:
         self._open: Callable[[], Iterator[bytes]]
         if isinstance(data, str):
             data = data.encode("utf-8")
+        self._whole: bytes | None = None
         if isinstance(data, bytes | bytearray | memoryview):
+            if isinstance(data, bytes) and len(data) <= chunk_size and progress is None:
+                self._whole = data  # one piece: sent as it is, no chunking
             view = memoryview(data).cast("B")
             self._check_length(content_length, view.nbytes, "the data")
             self.length: int | None = view.nbytes
@@ -149,6 +152,11 @@ class UploadBody:
     def replayable(self) -> bool:
         """Whether the body can be sent (again) now."""
         return self.rewindable or not self._started
+
+    def payload(self) -> bytes | Iterator[bytes]:
+        """The body for one attempt: the bytes themselves when that is all there is to do,
+        else :meth:`chunks`."""
+        return self._whole if self._whole is not None else self.chunks()
 
     def chunks(self) -> Iterator[bytes]:
         """The body for one attempt. Errors of the source come out as :class:`BodySourceError`."""

@@ -22,11 +22,9 @@ __all__ = [
     "encode_value",
     "first_header",
     "format_http_date",
-    "json_int",
     "json_items",
     "json_object",
     "json_required_str",
-    "json_str",
     "lowered",
     "meta_from_headers",
     "put_meta",
@@ -66,16 +64,6 @@ def text(value: str | None) -> str | None:
     if value is None or value.isascii():
         return value
     return decode_value(value)
-
-
-def json_str(value: object) -> str | None:
-    """A JSON string value, or ``None``."""
-    return value if isinstance(value, str) else None
-
-
-def json_int(value: object) -> int | None:
-    """A JSON integer value, or ``None``."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def json_required_str(item: Mapping[str, Any], key: str) -> str:

@@ -25,7 +25,7 @@ from selectel_objects._generated.models import (
     SubdirEntry,
 )
 from selectel_objects._http import HttpResponse
-from selectel_objects._listing import MAX_PAGE_SIZE, check_page_size, paginate
+from selectel_objects._listing import MAX_PAGE_SIZE, listing
 from selectel_objects._names import (
     check_container_name,
     check_object_name,
@@ -228,24 +228,22 @@ class Container:
         one :class:`SubdirEntry` each. Pages of ``page_size`` (at most 10 000) follow one
         another with ``marker``, so any number of objects can be listed.
         """
-        check_page_size(page_size)
-
-        def page(after: str | None) -> list[ObjectEntry | SubdirEntry]:
-            response = self._pipeline.send(
-                lambda base: ops.build_list_objects_request(
-                    base,
-                    self._name,
-                    limit=page_size,
-                    marker=after,
-                    end_marker=end_marker,
-                    prefix=prefix,
-                    delimiter=delimiter,
-                    reverse=reverse,
-                )
-            )
-            return ops.parse_list_objects_response(response.read())
-
-        return paginate(page, marker, page_size)
+        return listing(
+            self._pipeline,
+            lambda base, after: ops.build_list_objects_request(
+                base,
+                self._name,
+                limit=page_size,
+                marker=after,
+                end_marker=end_marker,
+                prefix=prefix,
+                delimiter=delimiter,
+                reverse=reverse,
+            ),
+            ops.parse_list_objects_response,
+            marker=marker,
+            page_size=page_size,
+        )
 
     # -- objects ----------------------------------------------------------------------------
 

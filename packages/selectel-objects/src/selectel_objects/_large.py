@@ -32,7 +32,6 @@ from selectel_objects._body import DEFAULT_CHUNK_SIZE, Progress, UploadBody
 from selectel_objects._bulk import parse_bulk_delete
 from selectel_objects._generated import operations as ops
 from selectel_objects._generated.models import ObjectEntry, PutResult
-from selectel_objects._names import check_object_name
 from selectel_objects._slo import (
     DEFAULT_MAX_SEGMENTS,
     MAX_SEGMENT_SIZE,
@@ -74,8 +73,7 @@ def upload_large(
     progress: Progress | None,
     manifest_options: dict[str, Any],
 ) -> PutResult:
-    """See :meth:`selectel_objects.Container.upload_large`."""
-    check_object_name(name)
+    """See :meth:`selectel_objects.Container.upload_large` (which checked ``name``)."""
     if isinstance(segment_size, bool) or not isinstance(segment_size, int):
         raise TypeError(f"segment_size must be an int, not {type(segment_size).__name__}")
     if not 1 <= segment_size <= MAX_SEGMENT_SIZE:
@@ -104,9 +102,10 @@ def upload_large(
         if not job.resumable:  # nobody can come back for the segments: delete them
             job.remove_uploaded()
         raise
-    if old:
+    if old:  # best effort: the new version is stored whatever happens here
         keep = {(s.container, s.name) for s in segments}
-        container.storage.bulk_delete(pair for pair in old if pair not in keep)
+        with contextlib.suppress(ObjectStorageError):
+            container.storage.bulk_delete(pair for pair in old if pair not in keep)
     return result
 
 
@@ -425,13 +424,7 @@ class _Upload:
     def _put(self, index: int, body: Any, size: int) -> SegmentInfo:
         self._attempted = True
         result = self._store.put_object(
-            segment_name(
-                self._name,
-                upload_id=self._upload_id,
-                total_size=self._source.total or 0,
-                segment_size=self._segment_size,
-                index=index,
-            ),
+            self._segment_name(index),
             body,
             content_length=size,
             content_type="application/octet-stream",
@@ -446,17 +439,15 @@ class _Upload:
         return info
 
     def _info(self, index: int, etag: str, size: int) -> SegmentInfo:
-        return SegmentInfo(
-            self._store.name,
-            segment_name(
-                self._name,
-                upload_id=self._upload_id,
-                total_size=self._source.total or 0,
-                segment_size=self._segment_size,
-                index=index,
-            ),
-            etag,
-            size,
+        return SegmentInfo(self._store.name, self._segment_name(index), etag, size)
+
+    def _segment_name(self, index: int) -> str:
+        return segment_name(
+            self._name,
+            upload_id=self._upload_id,
+            total_size=self._source.total or 0,
+            segment_size=self._segment_size,
+            index=index,
         )
 
     @staticmethod

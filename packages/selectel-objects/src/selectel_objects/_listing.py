@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-__all__ = ["MAX_PAGE_SIZE", "check_page_size", "paginate"]
+if TYPE_CHECKING:
+    from selectel_objects._http import HttpRequest
+    from selectel_objects._pipeline import Pipeline
+
+__all__ = ["MAX_PAGE_SIZE", "listing"]
 
 #: Swift's largest listing page.
 MAX_PAGE_SIZE = 10_000
@@ -19,19 +24,34 @@ class _Named(Protocol):
 _Entry = TypeVar("_Entry", bound=_Named)
 
 
-def check_page_size(page_size: int) -> None:
-    """Refuse a listing page size Swift would not honour."""
+def listing(
+    pipeline: Pipeline,
+    build: Callable[[str, str | None], HttpRequest],
+    parse: Callable[[bytes], list[_Entry]],
+    *,
+    marker: str | None,
+    page_size: int,
+) -> Iterator[_Entry]:
+    """A lazy listing: ``build(storage_url, marker)`` requests a page, ``parse`` reads it.
+
+    Pages follow one another from each page's last name until one comes back short.
+    ``page_size`` is checked at once, not on the first ``next()``.
+    """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, not {page_size}")
 
+    def pages(marker: str | None) -> Iterator[_Entry]:
+        while True:
+            items = parse(pipeline.send(functools.partial(_with_marker, build, marker)).read())
+            yield from items
+            if len(items) < page_size:
+                return
+            marker = items[-1].name
 
-def paginate(
-    page: Callable[[str | None], list[_Entry]], marker: str | None, page_size: int
-) -> Iterator[_Entry]:
-    """The entries of ``page(marker)``, then of the pages after each page's last name."""
-    while True:
-        items = page(marker)
-        yield from items
-        if len(items) < page_size:
-            return
-        marker = items[-1].name
+    return pages(marker)
+
+
+def _with_marker(
+    build: Callable[[str, str | None], HttpRequest], marker: str | None, storage_url: str
+) -> HttpRequest:
+    return build(storage_url, marker)

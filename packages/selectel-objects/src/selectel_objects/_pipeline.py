@@ -101,7 +101,7 @@ class Pipeline:
                 headers=request.headers.merged(
                     {"X-Auth-Token": token.token, "User-Agent": self._user_agent}
                 ),
-                body=body.chunks() if body is not None else None,
+                body=body.payload() if body is not None else None,
                 expected=request.expected,
                 operation=request.operation,
             )

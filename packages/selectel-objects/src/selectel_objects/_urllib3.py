@@ -70,6 +70,22 @@ URLLIB3_ERRORS = (u3.HTTPError, OSError, http.client.HTTPException)
 _NO_RETRIES = urllib3.Retry(total=False, redirect=False)
 
 
+def headers_of(raw: urllib3.HTTPHeaderDict) -> Headers:
+    """urllib3's response headers as :class:`Headers`."""
+    # Every answer goes through here: read urllib3's own table (lower-case name -> [name,
+    # values...]) when it has the shape it has had since urllib3 1.x, else go the long way.
+    table = getattr(raw, "_container", None)
+    if isinstance(table, dict):
+        try:
+            return Headers._of(
+                {key: ", ".join(entry[1:]) for key, entry in table.items()},
+                {key: entry[0] for key, entry in table.items()},
+            )
+        except (TypeError, IndexError):
+            pass
+    return Headers(raw.itermerged())
+
+
 class Urllib3Response:
     """A streaming answer over a urllib3 ``HTTPResponse`` (raw bytes, no decoding)."""
 
@@ -77,7 +93,7 @@ class Urllib3Response:
         self._raw = raw
         self._url = url
         self.status: int = raw.status
-        self.headers = Headers(raw.headers.items())
+        self.headers = headers_of(raw.headers)
         self._done = False
 
     def read(self, amt: int | None = None) -> bytes:

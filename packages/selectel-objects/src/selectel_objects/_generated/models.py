@@ -278,11 +278,17 @@ class ContainerEntry:
 
 def container_entry_from_json(item: Mapping[str, Any]) -> ContainerEntry:
     """The :class:`ContainerEntry` in one item of a JSON listing."""
+    name = item.get("name")
+    object_count = item.get("count")
+    bytes_used = item.get("bytes")
+    last_modified = item.get("last_modified")
+    if type(name) is not str:
+        name = _codec.json_required_str(item, "name")
     return ContainerEntry(
-        name=_codec.json_required_str(item, "name"),
-        object_count=_codec.json_int(item.get("count")),
-        bytes_used=_codec.json_int(item.get("bytes")),
-        last_modified=_codec.to_iso_date(item.get("last_modified")),
+        name=name,
+        object_count=object_count if type(object_count) is int else None,
+        bytes_used=bytes_used if type(bytes_used) is int else None,
+        last_modified=_codec.to_iso_date(last_modified),
     )
 
 
@@ -299,8 +305,11 @@ class SubdirEntry:
 
 def subdir_entry_from_json(item: Mapping[str, Any]) -> SubdirEntry:
     """The :class:`SubdirEntry` in one item of a JSON listing."""
+    name = item.get("subdir")
+    if type(name) is not str:
+        name = _codec.json_required_str(item, "subdir")
     return SubdirEntry(
-        name=_codec.json_required_str(item, "subdir"),
+        name=name,
     )
 
 
@@ -325,10 +334,17 @@ class ObjectEntry:
 
 def object_entry_from_json(item: Mapping[str, Any]) -> ObjectEntry:
     """The :class:`ObjectEntry` in one item of a JSON listing."""
+    name = item.get("name")
+    size = item.get("bytes")
+    etag = item.get("hash")
+    content_type = item.get("content_type")
+    last_modified = item.get("last_modified")
+    if type(name) is not str:
+        name = _codec.json_required_str(item, "name")
     return ObjectEntry(
-        name=_codec.json_required_str(item, "name"),
-        size=_codec.json_int(item.get("bytes")),
-        etag=_codec.json_str(item.get("hash")),
-        content_type=_codec.json_str(item.get("content_type")),
-        last_modified=_codec.to_iso_date(item.get("last_modified")),
+        name=name,
+        size=size if type(size) is int else None,
+        etag=etag if type(etag) is str else None,
+        content_type=content_type if type(content_type) is str else None,
+        last_modified=_codec.to_iso_date(last_modified),
     )

@@ -61,6 +61,14 @@ __all__ = [
     "parse_put_object_response",
 ]
 
+_SUCCESS_200 = frozenset({200})
+_SUCCESS_200_201 = frozenset({200, 201})
+_SUCCESS_200_202_204 = frozenset({200, 202, 204})
+_SUCCESS_200_204 = frozenset({200, 204})
+_SUCCESS_200_206 = frozenset({200, 206})
+_SUCCESS_201 = frozenset({201})
+_SUCCESS_201_202 = frozenset({201, 202})
+
 
 def build_get_info_request(
     storage_url: str,
@@ -80,7 +88,7 @@ def build_get_info_request(
         method="GET",
         url=_codec.root_url(storage_url, "/info"),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200}),
+        expected=_SUCCESS_200,
         operation="get_info",
     )
 
@@ -109,7 +117,7 @@ def build_head_account_request(
         method="HEAD",
         url=_codec.build_url(storage_url, "", query),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200, 204}),
+        expected=_SUCCESS_200_204,
         operation="head_account",
     )
 
@@ -158,17 +166,14 @@ def build_list_containers_request(
         method="GET",
         url=_codec.build_url(storage_url, "", query),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200, 204}),
+        expected=_SUCCESS_200_204,
         operation="list_containers",
     )
 
 
 def parse_list_containers_response(body: bytes) -> list[ContainerEntry]:
     """The items of one page answered to :func:`build_list_containers_request`."""
-    result: list[ContainerEntry] = []
-    for item in _codec.json_items(body, "list containers"):
-        result.append(container_entry_from_json(item))
-    return result
+    return [container_entry_from_json(item) for item in _codec.json_items(body, "list containers")]
 
 
 def build_post_account_request(
@@ -201,7 +206,7 @@ def build_post_account_request(
         method="POST",
         url=_codec.build_url(storage_url, "", query),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200, 202, 204}),
+        expected=_SUCCESS_200_202_204,
         operation="post_account",
     )
 
@@ -225,7 +230,7 @@ def build_bulk_delete_request(
         method="POST",
         url=_codec.build_url(storage_url, "", query),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200}),
+        expected=_SUCCESS_200,
         operation="bulk_delete",
     )
 
@@ -259,7 +264,7 @@ def build_extract_archive_request(
         method="PUT",
         url=_codec.build_url(storage_url, f"/{quote_object(upload_path)}", query),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200, 201}),
+        expected=_SUCCESS_200_201,
         operation="extract_archive",
     )
 
@@ -308,7 +313,7 @@ def build_put_container_request(
         method="PUT",
         url=_codec.build_url(storage_url, f"/{quote_container(container)}", query),
         headers=Headers(out).merged(headers),
-        expected=frozenset({201, 202}),
+        expected=_SUCCESS_201_202,
         operation="put_container",
     )
 
@@ -334,7 +339,7 @@ def build_head_container_request(
         method="HEAD",
         url=_codec.build_url(storage_url, f"/{quote_container(container)}", query),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200, 204}),
+        expected=_SUCCESS_200_204,
         operation="head_container",
     )
 
@@ -389,20 +394,17 @@ def build_list_objects_request(
         method="GET",
         url=_codec.build_url(storage_url, f"/{quote_container(container)}", query),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200, 204}),
+        expected=_SUCCESS_200_204,
         operation="list_objects",
     )
 
 
 def parse_list_objects_response(body: bytes) -> list[SubdirEntry | ObjectEntry]:
     """The items of one page answered to :func:`build_list_objects_request`."""
-    result: list[SubdirEntry | ObjectEntry] = []
-    for item in _codec.json_items(body, "list objects"):
-        if "subdir" in item:
-            result.append(subdir_entry_from_json(item))
-        else:
-            result.append(object_entry_from_json(item))
-    return result
+    return [
+        subdir_entry_from_json(item) if "subdir" in item else object_entry_from_json(item)
+        for item in _codec.json_items(body, "list objects")
+    ]
 
 
 def build_post_container_request(
@@ -455,7 +457,7 @@ def build_post_container_request(
         method="POST",
         url=_codec.build_url(storage_url, f"/{quote_container(container)}", query),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200, 202, 204}),
+        expected=_SUCCESS_200_202_204,
         operation="post_container",
     )
 
@@ -481,7 +483,7 @@ def build_delete_container_request(
         method="DELETE",
         url=_codec.build_url(storage_url, f"/{quote_container(container)}", query),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200, 204}),
+        expected=_SUCCESS_200_204,
         operation="delete_container",
     )
 
@@ -558,7 +560,7 @@ def build_put_object_request(
             storage_url, f"/{quote_container(container)}/{quote_object(object_name)}", query
         ),
         headers=Headers(out).merged(headers),
-        expected=frozenset({201}),
+        expected=_SUCCESS_201,
         operation="put_object",
     )
 
@@ -613,7 +615,7 @@ def build_head_object_request(
             storage_url, f"/{quote_container(container)}/{quote_object(object_name)}", query
         ),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200, 204}),
+        expected=_SUCCESS_200_204,
         operation="head_object",
     )
 
@@ -672,7 +674,7 @@ def build_get_object_request(
             storage_url, f"/{quote_container(container)}/{quote_object(object_name)}", query
         ),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200, 206}),
+        expected=_SUCCESS_200_206,
         operation="get_object",
     )
 
@@ -734,7 +736,7 @@ def build_post_object_request(
             storage_url, f"/{quote_container(container)}/{quote_object(object_name)}", query
         ),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200, 202, 204}),
+        expected=_SUCCESS_200_202_204,
         operation="post_object",
     )
 
@@ -783,7 +785,7 @@ def build_copy_object_request(
             storage_url, f"/{quote_container(container)}/{quote_object(object_name)}", query
         ),
         headers=Headers(out).merged(headers),
-        expected=frozenset({201}),
+        expected=_SUCCESS_201,
         operation="copy_object",
     )
 
@@ -822,6 +824,6 @@ def build_delete_object_request(
             storage_url, f"/{quote_container(container)}/{quote_object(object_name)}", query
         ),
         headers=Headers(out).merged(headers),
-        expected=frozenset({200, 204}),
+        expected=_SUCCESS_200_204,
         operation="delete_object",
     )
