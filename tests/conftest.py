@@ -159,23 +159,18 @@ def pytest_runtest_makereport(
 
 def _known_secrets(item: pytest.Item) -> set[str]:
     from tests.fakeswift import FakeSwift, RunningFakeSwift
+    from tests.fakeswift.plugin import ACTIVE_FAKES
 
     extra: set[str] = item.stash.get(_EXTRA_SECRETS, set())
     secrets = set(extra)
-    fakes = {id(v): v for v in (getattr(item, "funcargs", None) or {}).values()}
+    # The plugin's fixtures record their fakes (also those fetched with getfixturevalue);
+    # fixture values cover fakes a test started itself with serve().
+    values = [*item.stash.get(ACTIVE_FAKES, []), *(getattr(item, "funcargs", None) or {}).values()]
+    fakes = {id(v): v for v in values}
     for value in fakes.values():
         fake = value.fake if isinstance(value, RunningFakeSwift) else value
-        if not isinstance(fake, FakeSwift):
-            continue
-        auth = fake.auth
-        for _attempt in range(5):  # the server threads may be issuing tokens right now
-            try:
-                secrets.update(user.key for user in list(auth.v1_users.values()))
-                secrets.update(user.password for user in list(auth.v3_users))
-                secrets.update(list(auth.tokens))
-                break
-            except RuntimeError:
-                continue
+        if isinstance(fake, FakeSwift):
+            secrets.update(fake.secrets())
     return {s for s in secrets if len(s) >= _SHORTEST_SECRET}
 
 

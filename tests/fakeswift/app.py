@@ -38,9 +38,12 @@ from tests.fakeswift.replies import (
     Reply,
     best_match,
     error,
+    header_text,
     json_reply,
     plain_error,
     text_reply,
+    wire_bytes,
+    wire_value,
 )
 from tests.fakeswift.server import CLOSE_KEY, Delivery, RawResponse
 from tests.fakeswift.store import (
@@ -91,6 +94,8 @@ _API_VERSIONS = ("v1", "v1.0")
 #: Allow header of 405s and OPTIONS (Swift's controllers list their public methods).
 _ALLOW = "OPTIONS, DELETE, GET, PUT, POST, HEAD"
 _ALLOW_OBJECT_OPTIONS = _ALLOW + ", COPY"
+#: Request kinds served by the storage API (authorised by token).
+_STORAGE_KINDS = frozenset({"account", "container", "object"})
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,9 @@ class Ctx:
     bad_params: frozenset[str] = frozenset()
     #: A token was sent but is unknown or expired (middleware before tempauth still runs).
     bad_token: bool = False
+    #: The fake's clock when the request headers arrived: tokens and TempURL expiry are
+    #: judged at this time, as Swift authorises before it reads the body.
+    arrived: float = 0.0
 
     @property
     def body(self) -> bytes:
@@ -167,13 +175,13 @@ class Ctx:
     def header(self, name: str, default: str | None = None) -> str | None:
         """A request header (case-insensitive)."""
         value = self.request.headers.get(name)
-        return default if value is None else value
+        return default if value is None else header_text(value)
 
     def headers_with_prefix(self, prefix: str) -> dict[str, str]:
         """``{suffix.lower(): value}`` of request headers starting with ``prefix``."""
         low = prefix.lower()
         return {
-            k[len(prefix) :].lower(): v
+            k[len(prefix) :].lower(): header_text(v)
             for k, v in self.request.headers.items()
             if k.lower().startswith(low)
         }
@@ -375,6 +383,15 @@ class FakeSwift:
     def expire_tokens(self) -> int:
         """Make every token issued so far expired (the next use answers 401)."""
         return self.auth.expire_all(self.clock.time())
+
+    def secrets(self) -> frozenset[str]:
+        """Every secret the fake knows since the last reset, for leak scans.
+
+        The keys and passwords of all users ever added (the defaults included, also keys that
+        were replaced since) and every token issued (also expired or revoked ones).
+        Thread-safe: the server threads may be issuing tokens meanwhile.
+        """
+        return self.auth.secrets()
 
     def run_expirer(self) -> int:
         """Remove objects whose ``X-Delete-At`` passed (they stay listed until then)."""
@@ -578,9 +595,13 @@ class FakeSwift:
             raw_body=None,
             trans_id=trans_id,
             record=record,
+            arrived=record.time,
             bad_params=_invalid_utf8_params(raw_query),
         )
-        if plan.fail_status is None and not plan.skip_processing and _answers_early(request):
+        processed = plan.fail_status is None and not plan.skip_processing
+        if processed and kind in _STORAGE_KINDS:
+            self._resolve_token(ctx)
+        if processed and _answers_early(request):
             # Swift answers what it can before reading the body (the client waits for
             # "100 Continue"); such an answer closes the connection.
             early = self._dispatch_locked(ctx, path)
@@ -643,7 +664,7 @@ class FakeSwift:
             delivery = reply.delivery
         if delivery is not None and delivery.after_bytes == -1:
             delivery.after_bytes = (length or 0) // 2
-        headers = list(reply.headers.items())
+        headers = [(name, wire_value(value)) for name, value in reply.headers.items()]
         if not _is_keystone(record.path):
             # swob title-cases every header name: "Etag", "X-Object-Meta-Camelcase".
             headers = [(name.title(), value) for name, value in headers]
@@ -919,14 +940,6 @@ class FakeSwift:
                 return plain_error(400, '"format" parameter not valid UTF-8')
             if _listing_format(ctx) is None:
                 return error(406)
-        token_value = ctx.header("X-Auth-Token") or ctx.header("X-Storage-Token")
-        if token_value:
-            token = self.auth.lookup(token_value, self.clock.time())
-            if token is None:
-                ctx.bad_token = True
-            else:
-                ctx.token = token
-                ctx.record.authenticated = True
         # Bulk runs before the auth middleware: each of its subrequests is authorised alone.
         if "extract-archive" in ctx.query and ctx.method == "PUT":
             return middleware.extract_archive(self, ctx)
@@ -954,6 +967,22 @@ class FakeSwift:
         if ctx.obj is None:
             return self._container(ctx)
         return self._object(ctx)
+
+    def _resolve_token(self, ctx: Ctx) -> None:
+        """Look the token up as of the headers' arrival, before any of the body is read.
+
+        Swift authorises on the headers: an upload that outlives its token (or the token's
+        revocation) still completes.
+        """
+        token_value = ctx.header("X-Auth-Token") or ctx.header("X-Storage-Token")
+        if not token_value:
+            return
+        token = self.auth.lookup(token_value, ctx.arrived)
+        if token is None:
+            ctx.bad_token = True
+        else:
+            ctx.token = token
+            ctx.record.authenticated = True
 
     def _options(self, ctx: Ctx) -> Reply:
         reply = text_reply(200, "", HTML)
@@ -1763,12 +1792,14 @@ def _check_metadata(meta: Mapping[str, str], prefix: str) -> Reply | None:
             return plain_error(400, "Metadata name cannot be empty")
         if len(key.encode("utf-8", "surrogateescape")) > MAX_META_NAME_LENGTH:
             return plain_error(400, f"Metadata name too long: {shown}{key.title()}")
-        if len(value.encode("latin-1", "replace")) > MAX_META_VALUE_LENGTH:
+        # Swift counts the bytes that came, not characters.
+        value_size = len(wire_bytes(value))
+        if value_size > MAX_META_VALUE_LENGTH:
             return plain_error(
                 400, f"Metadata value longer than {MAX_META_VALUE_LENGTH}: {shown}{key.title()}"
             )
         count += 1
-        size += len(key) + len(value)
+        size += len(key) + value_size
     if count > MAX_META_COUNT:
         return plain_error(400, f"Too many metadata items; max {MAX_META_COUNT}")
     if size > MAX_META_OVERALL_SIZE:

@@ -79,24 +79,35 @@ class AuthRegistry:
         self.v1_users: dict[str, V1User] = {}
         self.v3_users: list[V3User] = []
         self.tokens: dict[str, Token] = {}
+        # Kept apart from the users and tokens: a replaced key or a revoked token may still
+        # sit in a log written before it went.
+        self._secrets: set[str] = set()
 
     def reset(self) -> None:
-        """Forget users and tokens."""
+        """Forget users, tokens and secrets."""
         with self._lock:
             self.v1_users.clear()
             self.v3_users.clear()
             self.tokens.clear()
+            self._secrets.clear()
+
+    def secrets(self) -> frozenset[str]:
+        """Every key, password and token value registered or issued since the last reset."""
+        with self._lock:
+            return frozenset(self._secrets)
 
     def add_v1(self, user: V1User) -> None:
         """Register (or replace) a tempauth user."""
         with self._lock:
             self.v1_users[user.user] = user
+            self._secrets.add(user.key)
 
     def add_v3(self, user: V3User) -> None:
         """Register a Keystone user."""
         with self._lock:
             self.v3_users = [u for u in self.v3_users if u.user_id != user.user_id]
             self.v3_users.append(user)
+            self._secrets.add(user.password)
 
     def check_v1(self, user: str, key: str) -> V1User | None:
         """The user when ``key`` is right."""
@@ -123,6 +134,7 @@ class AuthRegistry:
                 expires_at=now + ttl,
             )
             self.tokens[token.value] = token
+            self._secrets.add(token.value)
             return token
 
     def issue_v3(
@@ -149,6 +161,7 @@ class AuthRegistry:
         )
         with self._lock:
             self.tokens[token.value] = token
+            self._secrets.add(token.value)
         return token
 
     def lookup(self, value: str, now: float) -> Token | None:

@@ -29,8 +29,10 @@ from tests.fakeswift.replies import (
     Reply,
     best_match,
     error,
+    header_text,
     plain_error,
     text_reply,
+    wire_bytes,
 )
 from tests.fakeswift.store import Container, StoredObject, format_last_modified, format_listing_time
 
@@ -310,7 +312,7 @@ def extract_archive(fake: FakeSwift, ctx: Ctx) -> Reply:
     base = "/".join(p for p in (ctx.container, ctx.obj) if p).rstrip("/")
     # The subrequests carry these headers of the archive request (and each member's pax).
     passed = {
-        k: v
+        k: header_text(v)
         for k, v in ctx.request.headers.items()
         if k.lower() in ("x-delete-at", "x-delete-after") or k.lower().startswith("x-object-meta-")
     }
@@ -523,7 +525,8 @@ def _validate_manifest(body: bytes, own_path: str) -> list[dict[str, Any]] | Rep
             if size < 1 and index != len(parsed) - 1:
                 problems.append(f"Index {index}: too small; each segment must be at least 1 byte.")
                 continue
-        if unquote(own_path) == "/" + path.lstrip("/"):
+        # Segment paths are taken literally: "%20" in one is three characters, not a space.
+        if own_path == "/" + path.lstrip("/"):
             problems.append(f"Index {index}: manifest must not include itself as a segment")
             continue
         if entry.get("range"):
@@ -902,7 +905,7 @@ def tempurl(fake: FakeSwift, ctx: Ctx) -> Reply:
     if not sig or not expires_raw:
         return _tempurl_invalid(ctx)
     expires = _parse_expires(expires_raw)
-    if expires < fake.clock.time():
+    if expires < ctx.arrived:  # judged on arrival: a long upload may outlive the URL
         return _tempurl_invalid(ctx)
     parsed = _parse_signature(sig)
     if parsed is None or parsed[0] not in ALLOWED_DIGESTS:
@@ -922,7 +925,8 @@ def tempurl(fake: FakeSwift, ctx: Ctx) -> Reply:
     lead = ""
     if ip_range is not None:
         try:
-            allowed = ipaddress.ip_network(ip_range, strict=False)
+            # Strict, as Swift: "127.0.0.1/8" (host bits set) is no network, the URL invalid.
+            allowed = ipaddress.ip_network(ip_range)
             inside = ipaddress.ip_address(str(ctx.request.remote_addr)) in allowed
         except ValueError:
             inside = False
@@ -934,7 +938,7 @@ def tempurl(fake: FakeSwift, ctx: Ctx) -> Reply:
     for method in methods:
         for key, _scope in keys:
             message = f"{lead}{method}\n{expires}\n{path}".encode()
-            expected = hmac.new(key.encode("latin-1", "replace"), message, digest).hexdigest()
+            expected = hmac.new(wire_bytes(key), message, digest).hexdigest()
             if hmac.compare_digest(expected, given):
                 valid = True
     if not valid:
@@ -1121,11 +1125,9 @@ def _form_upload(fake: FakeSwift, ctx: Ctx, form: dict[str, str], data: bytes) -
     if parsed is None or parsed[0] not in ALLOWED_DIGESTS:
         raise _FormUnauthorized("invalid signature")
     digest, given = parsed
-    # Header values arrive as latin-1 text of their raw bytes: encode back to those bytes.
+    # The key is what the metadata header carried: its raw bytes sign.
     if not any(
-        hmac.compare_digest(
-            hmac.new(key.encode("latin-1", "replace"), message, digest).hexdigest(), given
-        )
+        hmac.compare_digest(hmac.new(wire_bytes(key), message, digest).hexdigest(), given)
         for key, _scope in keys
     ):
         raise _FormUnauthorized("invalid signature")
@@ -1172,7 +1174,7 @@ def sendmefile_upload(fake: FakeSwift, ctx: Ctx) -> Reply | None:
     variant = link.content_type.lower().partition("+")[2]
     meta = link.metadata
     secret = meta.get("sendmefile-secret")
-    if secret and not _sendmefile_password_ok(fake, ctx, secret):
+    if secret and not _sendmefile_password_ok(ctx, secret):
         return error(403)
     filename = ctx.header("X-Filename")
     if not filename:
@@ -1229,7 +1231,7 @@ def sendmefile_upload(fake: FakeSwift, ctx: Ctx) -> Reply | None:
     return reply
 
 
-def _sendmefile_password_ok(fake: FakeSwift, ctx: Ctx, secret: str) -> bool:
+def _sendmefile_password_ok(ctx: Ctx, secret: str) -> bool:
     password = ctx.query.get("_ssuk")
     if password is not None:
         digest = hashlib.sha1(password.encode("utf-8")).hexdigest()
@@ -1238,7 +1240,7 @@ def _sendmefile_password_ok(fake: FakeSwift, ctx: Ctx, secret: str) -> bool:
     if not sig or "." not in sig:
         return False
     expires_raw, _, given = sig.partition(".")
-    if not expires_raw.isdigit() or int(expires_raw) < fake.clock.time():
+    if not expires_raw.isdigit() or int(expires_raw) < ctx.arrived:
         return False
     agent = (ctx.header("User-Agent") or "")[:300]
     expected = hmac.new(

@@ -20,7 +20,12 @@ from tests.fakeswift.app import FakeSwift
 from tests.fakeswift.real import RealSwift, RealSwiftUnavailable
 from tests.fakeswift.runner import RunningFakeSwift, serve
 
-__all__ = ["fake_swift", "fake_swift_tls", "swift"]
+__all__ = ["ACTIVE_FAKES", "fake_swift", "fake_swift_tls", "swift"]
+
+#: The fakes a test got (``fake_swift``, ``fake_swift_tls``, ``swift`` in fake mode, also via
+#: ``request.getfixturevalue`` inside another fixture), on ``item.stash``: the suite's secret
+#: scan reads ``fake.secrets()`` of each.
+ACTIVE_FAKES = pytest.StashKey[list[FakeSwift]]()
 
 _FAKE_FIXTURES = ("fake_swift", "fake_swift_tls")
 REAL_TARGET = os.environ.get("SWIFT_TARGET", "fake") == "real"
@@ -56,9 +61,12 @@ def _real_swift_session() -> Iterator[RealSwift]:
     real.close()
 
 
-def _fresh(running: RunningFakeSwift) -> Iterator[FakeSwift]:
+def _fresh(running: RunningFakeSwift, request: pytest.FixtureRequest) -> Iterator[FakeSwift]:
     fake = running.fake
     fake.reset()
+    active = request.node.stash.setdefault(ACTIVE_FAKES, [])
+    if fake not in active:
+        active.append(fake)
     running.server.clear_assertions()
     running.server.clear_handler_errors()
     yield fake
@@ -69,15 +77,19 @@ def _fresh(running: RunningFakeSwift) -> Iterator[FakeSwift]:
 
 
 @pytest.fixture
-def fake_swift(_fake_swift_session: RunningFakeSwift) -> Iterator[FakeSwift]:
+def fake_swift(
+    _fake_swift_session: RunningFakeSwift, request: pytest.FixtureRequest
+) -> Iterator[FakeSwift]:
     """The fake Swift over HTTP, reset for this test."""
-    yield from _fresh(_fake_swift_session)
+    yield from _fresh(_fake_swift_session, request)
 
 
 @pytest.fixture
-def fake_swift_tls(_fake_swift_tls_session: RunningFakeSwift) -> Iterator[FakeSwift]:
+def fake_swift_tls(
+    _fake_swift_tls_session: RunningFakeSwift, request: pytest.FixtureRequest
+) -> Iterator[FakeSwift]:
     """The fake Swift over HTTPS (trustme CA at ``fake.ca_path``), reset for this test."""
-    yield from _fresh(_fake_swift_tls_session)
+    yield from _fresh(_fake_swift_tls_session, request)
 
 
 @pytest.fixture
@@ -91,7 +103,7 @@ def swift(request: pytest.FixtureRequest) -> Iterator[FakeSwift | RealSwift]:
     """
     if not REAL_TARGET:
         running: RunningFakeSwift = request.getfixturevalue("_fake_swift_session")
-        yield from _fresh(running)
+        yield from _fresh(running, request)
         return
     real: RealSwift = request.getfixturevalue("_real_swift_session")
     real.empty_account()

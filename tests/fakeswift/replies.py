@@ -10,7 +10,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tests.fakeswift.server import Delivery
 
-__all__ = ["TRUE_VALUES", "Reply", "best_match", "error", "json_reply", "plain_error", "text_reply"]
+__all__ = [
+    "TRUE_VALUES",
+    "Reply",
+    "best_match",
+    "error",
+    "header_text",
+    "json_reply",
+    "plain_error",
+    "text_reply",
+    "wire_bytes",
+    "wire_value",
+]
 
 # swob's default bodies (Swift answers errors with small HTML documents).
 _EXPLANATIONS: dict[int, tuple[str, str]] = {
@@ -146,3 +157,33 @@ def best_match(accept: str | None, offers: tuple[str, ...]) -> str | None:
             if kind in ("*", okind) and sub in ("*", osub):
                 return offer
     return None
+
+
+# -- header values -----------------------------------------------------------------------------
+# Swift keeps a header value as the bytes that came and sends the same bytes back; clients
+# send UTF-8. The fake holds text (what the bytes say in UTF-8; bytes that are not UTF-8 stay
+# as surrogate escapes) and turns it back into those bytes on the way out. The HTTP layer on
+# both sides speaks "latin-1 strings": one character per byte.
+
+
+def header_text(value: str) -> str:
+    """A request header value (latin-1 string of its raw bytes) as text."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # already text
+        return value
+
+
+def wire_bytes(text: str) -> bytes:
+    """The bytes a header value of the fake goes out as (the bytes it came in as)."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # lone surrogates that no byte stands for
+        return text.encode("utf-8", "replace")
+
+
+def wire_value(text: str) -> str:
+    """A reply header value for the HTTP layer, which writes each character as one byte."""
+    return text if text.isascii() else wire_bytes(text).decode("latin-1")

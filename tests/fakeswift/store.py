@@ -89,7 +89,9 @@ class StoredObject:
 
     ``data`` is what Swift stores: the content, or for a static large object the manifest JSON.
     ``metadata`` maps lower-case user keys (without ``X-Object-Meta-``) to values; ``headers``
-    holds the stored system headers (lower-case names, see ``ALLOWED_OBJECT_HEADERS``).
+    holds the stored system headers (lower-case names, see ``ALLOWED_OBJECT_HEADERS``). Values
+    are text: the UTF-8 the client sent, decoded (bytes that are not UTF-8 kept as surrogate
+    escapes), and sent back as the same bytes (``replies.header_text``/``wire_value``).
     """
 
     data: bytes
@@ -208,6 +210,9 @@ class Store:
         """Drop every account, container and object."""
         with self.lock:
             self.accounts.clear()
+            # Timestamps restart from the (reset) clock: a test that moved the clock forward
+            # must not leave the next test's objects in the future.
+            self._last_timestamp = 0.0
 
     def next_timestamp(self) -> float:
         """A strictly increasing timestamp from the fake clock (Swift's X-Timestamp)."""

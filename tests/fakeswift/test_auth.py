@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hmac
 import json
+import socket
+import threading
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import urllib3
 
-from tests.fakeswift import FakeSwift
+from tests.fakeswift import Clock, FakeSwift
 from tests.fakeswift.conftest import Client
 
 HTTP = urllib3.PoolManager(retries=False, timeout=5)
@@ -231,3 +235,96 @@ def test_tls_fake_and_its_credentials(fake_swift_tls: FakeSwift) -> None:
     untrusted = urllib3.PoolManager(retries=False, timeout=5)
     with pytest.raises(urllib3.exceptions.SSLError):
         untrusted.request("GET", fake_swift_tls.info_url)
+
+
+# -- authorisation happens when the headers arrive ----------------------------------------------
+
+
+class _ArrivalClock(Clock):
+    """The fake's clock, telling the test when a request's headers have been taken in."""
+
+    def __init__(self, inner: Clock) -> None:
+        super().__init__()
+        self.inner = inner
+        self.read = threading.Event()
+
+    def time(self) -> float:
+        self.read.set()
+        return self.inner.time()
+
+    def advance(self, seconds: float) -> None:
+        self.inner.advance(seconds)
+
+
+def _put_head(path: str, length: int, *headers: str) -> bytes:
+    lines = [f"PUT {path} HTTP/1.1", "Host: swift", f"Content-Length: {length}", *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _read_head(sock: socket.socket) -> bytes:
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    return received
+
+
+def _connect(fake: FakeSwift) -> socket.socket:
+    parts = urlsplit(fake.base_url)
+    return socket.create_connection((parts.hostname, parts.port), timeout=5)
+
+
+def test_an_upload_outliving_its_token_completes(fake_swift: FakeSwift) -> None:
+    fake_swift.token_ttl = 60
+    client = Client(fake_swift)
+    client.request("PUT", "c")
+    path = urlsplit(client.url("c/big")).path
+    with _connect(fake_swift) as sock:
+        sock.sendall(_put_head(path, 10, f"X-Auth-Token: {client.token}", "Expect: 100-continue"))
+        assert _read_head(sock).startswith(b"HTTP/1.1 100 Continue")
+        fake_swift.clock.advance(fake_swift.token_ttl + 1)  # expires while the body comes
+        sock.sendall(b"0123456789")
+        assert _read_head(sock).startswith(b"HTTP/1.1 201 ")
+    stored = fake_swift.store.get_object("c", "big")
+    assert stored is not None and stored.data == b"0123456789"
+    assert client.request("HEAD", "c/big").status == 401  # a request arriving now is refused
+
+
+def test_an_upload_outliving_its_token_completes_without_expect(
+    fake_swift: FakeSwift, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = Client(fake_swift)
+    client.request("PUT", "c")
+    clock = _ArrivalClock(fake_swift.clock)
+    monkeypatch.setattr(fake_swift, "clock", clock)
+    path = urlsplit(client.url("c/big")).path
+    with _connect(fake_swift) as sock:
+        sock.sendall(_put_head(path, 10, f"X-Auth-Token: {client.token}") + b"01234")
+        assert clock.read.wait(5)
+        fake_swift.expire_tokens()
+        sock.sendall(b"56789")
+        assert _read_head(sock).startswith(b"HTTP/1.1 201 ")
+    stored = fake_swift.store.get_object("c", "big")
+    assert stored is not None and stored.data == b"0123456789"
+    assert client.request("HEAD", "c/big").status == 401
+
+
+def test_a_tempurl_upload_outliving_its_expiry_completes(fake_swift: FakeSwift) -> None:
+    client = Client(fake_swift)
+    client.request("PUT", "c")
+    client.request("POST", headers={"X-Account-Meta-Temp-URL-Key": "k3y"})
+    path = urlsplit(client.url("c/up")).path
+    expires = int(fake_swift.clock.time()) + 60
+    sig = hmac.new(b"k3y", f"PUT\n{expires}\n{path}".encode(), "sha256").hexdigest()
+    signed = f"{path}?temp_url_sig={sig}&temp_url_expires={expires}"
+    with _connect(fake_swift) as sock:
+        sock.sendall(_put_head(signed, 3, "Expect: 100-continue"))
+        assert _read_head(sock).startswith(b"HTTP/1.1 100 Continue")
+        fake_swift.clock.advance(120)
+        sock.sendall(b"abc")
+        assert _read_head(sock).startswith(b"HTTP/1.1 201 ")
+    assert fake_swift.store.has_object("c", "up")
+    late = urllib3.request("PUT", fake_swift.base_url + signed, body=b"abc", retries=False)
+    assert late.status == 401

@@ -226,6 +226,13 @@ def test_faults_and_clock_reset_between_tests(fake_swift: FakeSwift) -> None:
     assert abs(fake_swift.clock.time() - time.time()) < 1
 
 
+def test_reset_brings_timestamps_back_to_the_clock(fake_swift: FakeSwift) -> None:
+    fake_swift.clock.advance(86400)
+    assert fake_swift.store.put_object("c", "future").timestamp > time.time() + 86000
+    fake_swift.reset()
+    assert abs(fake_swift.store.put_object("c", "now").timestamp - time.time()) < 1
+
+
 def test_bug_in_the_fake_fails_loudly() -> None:
     with serve() as running:
 

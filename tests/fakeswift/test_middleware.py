@@ -374,7 +374,13 @@ def test_tempurl_ip_range(fake_swift: FakeSwift, temp_setup: tuple[Client, str])
     _, path = temp_setup
     expires = int(time.time()) + 60
     http = urllib3.PoolManager(retries=False)
-    for ip_range, status in (("127.0.0.0/8", 200), ("10.0.0.1", 401)):
+    # A network with host bits set ("127.0.0.1/8") is no network: Swift refuses the URL.
+    for ip_range, status in (
+        ("127.0.0.0/8", 200),
+        ("127.0.0.1", 200),
+        ("10.0.0.1", 401),
+        ("127.0.0.1/8", 401),
+    ):
         message = f"ip={ip_range}\nGET\n{expires}\n{path}"
         sig = hmac.new(b"acctkey", message.encode(), "sha256").hexdigest()
         query = urlencode(
@@ -517,3 +523,22 @@ def test_sendmefile_inplace_and_plain(fake_swift: FakeSwift, client: Client) -> 
     )
     # An anonymous PUT elsewhere is still refused.
     assert http.request("PUT", client.url("drop/other"), body=b"x").status == 401
+
+
+def test_sendmefile_non_latin_filename_goes_out_as_utf8(
+    fake_swift: FakeSwift, client: Client
+) -> None:
+    client.request("PUT", "drop")
+    assert client.put("drop/link", b"", Content_Type="x-storage/sendmefile+inplace").status == 201
+    http = urllib3.PoolManager(retries=False)
+    filename = "мой договор.pdf"
+    up = http.request(
+        "PUT", client.url("drop/link"), body=b"%PDF", headers={"X-Filename": quote(filename)}
+    )
+    assert up.status == 201
+    stored = fake_swift.store.get_object("drop", "link")
+    assert stored is not None and stored.metadata["origin-filename"] == filename
+    head = client.request("HEAD", "drop/link")
+    assert head.status == 200
+    sent = head.headers["X-Object-Meta-Origin-Filename"]
+    assert sent.encode("latin-1") == filename.encode("utf-8")

@@ -306,3 +306,39 @@ def test_store_helpers(fake_swift: FakeSwift, box: Client) -> None:
     assert other.size == 1
     assert fake_swift.store.object_names("c", account=fake_swift.v3.project_id) == ["o"]
     assert fake_swift.store.object_names("c") == []
+
+
+def _wire(text: str) -> str:
+    """``text`` as the HTTP libraries carry header values: its UTF-8 bytes as latin-1."""
+    return text.encode("utf-8").decode("latin-1")
+
+
+def test_header_values_keep_their_bytes(fake_swift: FakeSwift, box: Client) -> None:
+    sent = {
+        "X-Object-Meta-Name": _wire("привет"),
+        "X-Object-Meta-Raw": "caf\xe9",  # one byte 0xE9: not UTF-8, kept as it came
+        "Content-Disposition": _wire('attachment; filename="отчёт.pdf"'),
+        "Content-Type": _wire("text/plain; charset=ы"),
+    }
+    assert box.request("PUT", "box/o", headers=sent, body=b"x").status == 201
+    stored = fake_swift.store.get_object("box", "o")
+    assert stored is not None
+    # The store holds text.
+    assert stored.metadata == {"name": "привет", "raw": "caf\udce9"}
+    assert stored.headers["content-disposition"] == 'attachment; filename="отчёт.pdf"'
+    assert stored.content_type == "text/plain; charset=ы"
+    head = box.request("HEAD", "box/o")
+    assert {name: head.headers[name] for name in sent} == sent
+    # Values from elsewhere than a header (seeded, tar pax, sendmefile) go out as UTF-8 too.
+    fake_swift.store.put_object(
+        "box", "seeded", b"x", metadata={"who": "Ёжик"}, headers={"Cache-Control": "ё"}
+    )
+    seeded = box.request("GET", "box/seeded")
+    assert seeded.status == 200
+    assert seeded.headers["X-Object-Meta-Who"] == _wire("Ёжик")
+    assert seeded.headers["Cache-Control"] == _wire("ё")
+    # Limits count bytes: 128 two-byte letters fit in 256, 129 do not.
+    fits = box.request("PUT", "box/l", headers={"X-Object-Meta-L": _wire("я" * 128)}, body=b"")
+    assert fits.status == 201
+    over = box.request("PUT", "box/l", headers={"X-Object-Meta-L": _wire("я" * 129)}, body=b"")
+    assert (over.status, over.data) == (400, b"Metadata value longer than 256: x-object-meta-L")

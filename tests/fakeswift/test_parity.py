@@ -521,6 +521,40 @@ def test_stored_headers_and_dropped_ones(raw: Raw) -> None:
     assert "X-Custom-Header" not in head.names
 
 
+def _wire(text: str) -> str:
+    """``text`` as http.client carries a header value: its UTF-8 bytes, one character each."""
+    return text.encode("utf-8").decode("latin-1")
+
+
+def test_header_values_are_bytes_in_bytes_out(raw: Raw) -> None:
+    raw.put("c", X_Container_Meta_Name=_wire("ёмкость"))
+    assert raw.request("HEAD", "c")["X-Container-Meta-Name"] == _wire("ёмкость")
+    sent = {
+        "X-Object-Meta-Name": _wire("привет"),
+        "X-Object-Meta-Raw": "caf\xe9",  # not UTF-8: stored and returned all the same
+        "Content-Disposition": _wire('attachment; filename="отчёт.pdf"'),
+    }
+    assert raw.request("PUT", "c/o", sent, b"x").status == 201
+    head = raw.request("HEAD", "c/o")
+    assert {name: head[name] for name in sent} == sent
+    posted = {"X-Object-Meta-Zz": _wire("ёж")}
+    assert raw.request("POST", "c/o", posted, b"").status == 202
+    assert raw.request("HEAD", "c/o")["X-Object-Meta-Zz"] == _wire("ёж")
+    copied = raw.request(
+        "COPY", "c/o", {"Destination": "/c/copy", "X-Object-Meta-Extra": _wire("ü")}
+    )
+    assert (copied.status, copied["X-Object-Meta-Extra"]) == (201, _wire("ü"))
+    assert copied["X-Object-Meta-Zz"] == _wire("ёж")
+    # A raw UTF-8 Destination names the object in UTF-8.
+    raw.request("COPY", "c/o", {"Destination": _wire("/c/ключ")})
+    assert raw.request("HEAD", "c/" + quote("ключ")).status == 200
+    # The limits count bytes: 128 two-byte letters fit in 256, 129 do not.
+    fits = raw.request("PUT", "c/l", {"X-Object-Meta-L": _wire("я" * 128)}, b"")
+    assert fits.status == 201
+    over = raw.request("PUT", "c/l", {"X-Object-Meta-L": _wire("я" * 129)}, b"")
+    assert (over.status, over.body) == (400, b"Metadata value longer than 256: x-object-meta-L")
+
+
 def test_delete_conditions(raw: Raw) -> None:
     raw.put("c")
     raw.put("c/o", b"x")
@@ -759,6 +793,42 @@ def test_extract_archive(raw: Raw) -> None:
     assert (unsupported.status, unsupported.body) == (400, b"Unsupported archive format")
 
 
+def test_extract_archive_paths_and_pax_metadata(raw: Raw) -> None:
+    tar = _tar({"one.txt": b"1", "d/two.txt": b"22"})
+    accept = {"Accept": "application/json"}
+    raw.put("c")
+    # Trailing slashes of the upload path go (all of them): no empty path segment.
+    for path in ("c/up/", "c/up2//", "c2/", "c3//"):
+        done = raw.request("PUT", f"{path}?extract-archive=tar", accept, tar)
+        assert done.json()["Number Files Created"] == 2, path
+    assert [e["name"] for e in raw.request("GET", "c?format=json").json()] == [
+        "up/d/two.txt",
+        "up/one.txt",
+        "up2/d/two.txt",
+        "up2/one.txt",
+    ]
+    for container in ("c2", "c3"):
+        listed = raw.request("GET", f"{container}?format=json").json()
+        assert [e["name"] for e in listed] == ["d/two.txt", "one.txt"]
+    # pax extended headers carry text; it goes out as UTF-8, like request header bytes.
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        info = tarfile.TarInfo("x/ёж.txt")
+        info.size = 1
+        info.pax_headers = {
+            "SCHILY.xattr.user.meta.name": "привет",
+            "SCHILY.xattr.user.mime_type": "text/plain; charset=ы",
+        }
+        archive.addfile(info, io.BytesIO(b"1"))
+    sent = {**accept, "X-Object-Meta-Hdr": _wire("ü")}
+    done = raw.request("PUT", "?extract-archive=tar", sent, buf.getvalue())
+    assert done.json()["Number Files Created"] == 1
+    head = raw.request("HEAD", "x/" + quote("ёж.txt"))
+    assert head["X-Object-Meta-Name"] == _wire("привет")
+    assert head["X-Object-Meta-Hdr"] == _wire("ü")
+    assert head["Content-Type"] == _wire("text/plain; charset=ы")
+
+
 # -- static large objects -------------------------------------------------------------------------
 
 
@@ -843,6 +913,32 @@ def test_slo_put_errors(segments: Raw) -> None:
     assert beat.body.endswith(b"Response Body: \nResponse Status: 201 Created\nErrors:\n")
 
 
+def test_slo_segment_paths_are_taken_literally(segments: Raw) -> None:
+    # Objects named "a%20b", "a b" and "p%q" (their URLs percent-encode the name).
+    segments.put("seg/a%2520b", b"percent")
+    segments.put("seg/a%20b", b"space")
+    segments.put("seg/p%25q", b"pq")
+
+    def put(url: str, path: str) -> Answer:
+        body = json.dumps([{"path": path}]).encode()
+        return segments.request("PUT", f"c/{url}?multipart-manifest=put", body=body)
+
+    assert put("m1", "/seg/a%20b").status == 201
+    assert segments.request("GET", "c/m1").body == b"percent"  # "%20" is not a space
+    assert put("m2", "/seg/p%q").status == 201
+    assert segments.request("GET", "c/m2").body == b"pq"
+    listed = segments.request("GET", "c/m2?multipart-manifest=get").json()
+    assert listed[0]["name"] == "/seg/p%q"
+    missing = put("m3", "/seg/p%25q")
+    assert (missing.status, missing.body) == (400, b"Errors:\n/seg/p%2525q, 404 Not Found\n")
+    # A manifest naming itself, literally, is refused; "%20" does not name "a b".
+    itself = b"Index 0: manifest must not include itself as a segment\n"
+    assert put("s%2520x", "/c/s%20x").body == itself
+    assert put("s%20x", "/c/s x").body == itself
+    segments.put("c/s%2520x", b"other")
+    assert put("s%20x", "/c/s%20x").status == 201
+
+
 def test_slo_delete(segments: Raw) -> None:
     segments.request(
         "PUT", "c/big?multipart-manifest=put", body=json.dumps([{"path": "/seg/p0"}]).encode()
@@ -898,6 +994,35 @@ def test_tempurl_answers(box: Raw) -> None:
         "HEAD", f"c/hello.txt?temp_url_sig={'0' * 64}&temp_url_expires=1", auth=False
     )
     assert (head.status, head["Content-Length"]) == (401, "0")
+
+
+def test_tempurl_ip_range(box: Raw) -> None:
+    box.request("POST", "", {"X-Account-Meta-Temp-URL-Key": "k3y"}, b"")
+    expires = int(time.time()) + 600
+    path = f"{box.account_path}/c/hello.txt"
+
+    def get(ip_range: str, signed_range: str | None, method: str = "GET") -> Answer:
+        lead = "" if signed_range is None else f"ip={signed_range}\n"
+        sig = _sign(b"k3y", f"{lead}{method}\n{expires}\n{path}")
+        query = f"temp_url_sig={sig}&temp_url_expires={expires}&temp_url_ip_range={ip_range}"
+        return box.request(method, f"c/hello.txt?{query}", auth=False)
+
+    # The client is 127.0.0.1.
+    for ip_range in ("127.0.0.0/8", "127.0.0.1"):
+        got = get(quote(ip_range, safe=""), ip_range)
+        assert (got.status, got.body) == (200, HELLO), ip_range
+    for ip_range, signed in (
+        ("10.0.0.0/8", "10.0.0.0/8"),  # signed right, client outside
+        ("127.0.0.0/8", None),  # the range is not signed
+        ("127.0.0.0/8", "127.0.0.1"),  # another range signed
+        ("127.0.0.1/8", "127.0.0.1/8"),  # host bits set: not a network
+        ("bogus", "bogus"),
+    ):
+        refused = get(quote(ip_range, safe=""), signed)
+        assert (refused.status, refused.body) == (401, b"401 Unauthorized: Temp URL invalid\n")
+    put_sig = _sign(b"k3y", f"ip=127.0.0.0/8\nPUT\n{expires}\n{path}")
+    query = f"temp_url_sig={put_sig}&temp_url_expires={expires}&temp_url_ip_range=127.0.0.0%2F8"
+    assert box.request("PUT", f"c/hello.txt?{query}", body=b"new", auth=False).status == 201
 
 
 def _form(fields: Mapping[str, str], files: list[tuple[str, bytes]]) -> bytes:

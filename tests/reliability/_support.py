@@ -69,10 +69,7 @@ def stored_md5(fake: FakeSwift, container: str, name: str) -> str | None:
 
 def fake_secrets(fake: FakeSwift) -> set[str]:
     """Passwords and keys of the fake's users and every token it issued so far."""
-    secrets = {user.key for user in fake.auth.v1_users.values()}
-    secrets |= {user.password for user in fake.auth.v3_users}
-    secrets |= set(fake.auth.tokens)
-    return secrets
+    return set(fake.secrets())
 
 
 def exception_texts(exc: BaseException) -> Iterable[str]:
