@@ -1,19 +1,27 @@
-"""Helpers of the selectel-auth tests: a controllable clock, credentials on the fake, replies."""
+"""Helpers of the selectel-auth tests: a controllable clock, credentials on the fake, replies.
+
+Tests of the legacy v1 credential run against the ``swift`` fixture (the fake, or a real Swift
+with ``SWIFT_TARGET=real``) and count their auth requests with :class:`CountingSender`, on
+the client side; Keystone v3, the fake's clock and its fault switches need ``fake_swift``.
+"""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from selectel_auth import KeystoneCredential, SwiftV1Credential
+from selectel_auth import HttpReply, KeystoneCredential, SwiftV1Credential
+from selectel_auth._http import UrllibSender
 from werkzeug import Request, Response
 
 if TYPE_CHECKING:
     from tests.fakeswift import FakeSwift
+    from tests.fakeswift.real import RealSwift
 
 
 class FakeClock:
@@ -74,15 +82,50 @@ def keystone(fake: FakeSwift, **kw: Any) -> KeystoneCredential:
     return KeystoneCredential(**settings)
 
 
-def swift_v1(fake: FakeSwift, **kw: Any) -> SwiftV1Credential:
-    """A SwiftV1Credential for the fake's tempauth user."""
+def swift_v1(swift: FakeSwift | RealSwift, **kw: Any) -> SwiftV1Credential:
+    """A SwiftV1Credential for the tempauth user of the fake or of a real Swift."""
     settings: dict[str, Any] = {
-        "user": fake.v1_user,
-        "key": fake.v1_key,
-        "auth_url": fake.auth_v1_url,
+        "user": swift.v1_user,
+        "key": swift.v1_key,
+        "auth_url": swift.auth_v1_url,
     }
     settings.update(kw)
     return SwiftV1Credential(**settings)
+
+
+class CountingSender:
+    """selectel-auth's own HTTP sender, keeping each request it sends and the reply.
+
+    Counts requests on the client side, so a test can count them on a real Swift too (the
+    fake's own counter sees only the fake). Give one to the credential as ``sender=``.
+    """
+
+    def __init__(self) -> None:
+        self._inner = UrllibSender()
+        self._lock = threading.Lock()
+        self.sent: list[tuple[str, str]] = []  # (method, url)
+        self.replies: list[HttpReply] = []
+
+    def __call__(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float,
+    ) -> HttpReply:
+        with self._lock:
+            self.sent.append((method, url))
+        reply = self._inner(method, url, headers, body, timeout)
+        with self._lock:
+            self.replies.append(reply)
+        return reply
+
+    @property
+    def count(self) -> int:
+        """Requests sent so far."""
+        with self._lock:
+            return len(self.sent)
 
 
 def iso(moment: float) -> str:

@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from selectel_auth import AccessToken
 from selectel_auth.cli import main
+
+from tests.auth.test_keystone import storage_status
 
 if TYPE_CHECKING:
     from tests.fakeswift import FakeSwift
+    from tests.fakeswift.real import RealSwift
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -168,6 +172,30 @@ def test_v1_with_cacert_and_cache(
     assert json.loads(capsys.readouterr().out) == first
     assert fake_swift_tls.count(kind="auth") == 1  # the second run read the file cache
     assert list((tmp_path / "selectel-auth").glob("*.json"))
+
+
+def test_v1_token_and_check(
+    swift: FakeSwift | RealSwift,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("SELECTEL_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("SELECTEL_PASSWORD", swift.v1_key)
+    flags = ["--auth-url", swift.auth_v1_url, "--username", swift.v1_user]
+    assert main(["token", "--format", "json", *flags]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["storage_url"] == swift.storage_url()
+    assert data["expires_at"].endswith("Z")
+    assert storage_status(AccessToken(data["token"], data["storage_url"])) in (200, 204)
+    assert main(["check", *flags]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ok: SwiftV1Credential(")
+    assert f"storage URL: {swift.storage_url()}" in out
+    assert data["token"] not in out and swift.v1_key not in out
 
 
 def test_console_script_in_a_subprocess(v3_env: FakeSwift) -> None:

@@ -19,6 +19,7 @@ from tests.auth.test_keystone import storage_status
 
 if TYPE_CHECKING:
     from tests.fakeswift import FakeSwift
+    from tests.fakeswift.real import RealSwift
 
 KEYSTONE_ENV = {
     "SELECTEL_USERNAME": "svc",
@@ -130,7 +131,7 @@ def test_empty_variables_count_as_unset() -> None:
         credential_from_env({**KEYSTONE_ENV, "SELECTEL_PASSWORD": ""})
 
 
-def test_from_env_against_the_fake(fake_swift: FakeSwift, clock: FakeClock) -> None:
+def test_keystone_from_env_against_the_fake(fake_swift: FakeSwift, clock: FakeClock) -> None:
     env = {
         "SELECTEL_AUTH_URL": fake_swift.auth_v3_url,
         "SELECTEL_USERNAME": fake_swift.v3.name,
@@ -140,10 +141,13 @@ def test_from_env_against_the_fake(fake_swift: FakeSwift, clock: FakeClock) -> N
         "SELECTEL_REGION": fake_swift.v3.region,
     }
     assert storage_status(credential_from_env(env, **clock.kwargs()).get_token()) in (200, 204)
+
+
+def test_v1_from_env(swift: FakeSwift | RealSwift) -> None:
     v1 = {
-        "SELECTEL_AUTH_URL": fake_swift.auth_v1_url,
-        "SELECTEL_USERNAME": fake_swift.v1_user,
-        "SELECTEL_PASSWORD": fake_swift.v1_key,
+        "SELECTEL_AUTH_URL": swift.auth_v1_url,
+        "SELECTEL_USERNAME": swift.v1_user,
+        "SELECTEL_PASSWORD": swift.v1_key,
     }
     credential = credential_from_env(v1)
     assert isinstance(credential, SwiftV1Credential)

@@ -9,13 +9,20 @@ import urllib.error
 from typing import TYPE_CHECKING
 
 import pytest
-from selectel_auth import AccessToken, AuthServiceError, InvalidCredentialsError, StaticCredential
+from selectel_auth import (
+    AccessToken,
+    AuthServiceError,
+    InvalidCredentialsError,
+    MemoryTokenCache,
+    StaticCredential,
+)
 
 from tests.auth.conftest import FakeClock, keystone, swift_v1
 from tests.auth.test_keystone import storage_status
 
 if TYPE_CHECKING:
     from tests.fakeswift import FakeSwift
+    from tests.fakeswift.real import RealSwift
 
 
 def test_refresh_happens_margin_before_expiry(fake_swift: FakeSwift, clock: FakeClock) -> None:
@@ -176,15 +183,25 @@ def test_invalidate_is_compare_and_swap(fake_swift: FakeSwift) -> None:
     assert fake_swift.count(kind="auth") == 3
 
 
-def test_expired_on_server_then_invalidate_recovers(fake_swift: FakeSwift) -> None:
-    credential = swift_v1(fake_swift)
+def test_token_refused_by_the_server_then_invalidate_recovers(
+    swift: FakeSwift | RealSwift,
+) -> None:
+    # A token the server no longer accepts (it expired early, its auth store was reset) that
+    # the credential still holds: here one it finds in its cache.
+    cache = MemoryTokenCache()
+    credential = swift_v1(swift, cache=cache)
+    stale = AccessToken("AUTH_tk" + "0" * 32, swift.storage_url(), time.time() + 3600)
+    cache.save(credential.cache_key, stale)
     token = credential.get_token()
-    fake_swift.expire_tokens()
+    assert token == stale
     with pytest.raises(urllib.error.HTTPError) as caught:
         storage_status(token)
     assert caught.value.code == 401
     assert credential.invalidate(token) is True
-    assert storage_status(credential.get_token()) in (200, 204)
+    fresh = credential.get_token()
+    assert fresh.token != stale.token
+    assert storage_status(fresh) in (200, 204)
+    assert cache.load(credential.cache_key) == fresh
 
 
 def test_static_credential_never_retries() -> None:

@@ -27,6 +27,7 @@ from tests.auth.test_keystone import storage_status
 
 if TYPE_CHECKING:
     from tests.fakeswift import FakeSwift
+    from tests.fakeswift.real import RealSwift
 
 
 def assert_no_secret(text: str, *secrets: str) -> None:
@@ -51,25 +52,36 @@ def test_debug_logs_and_reprs_hide_keystone_secrets(
 
 
 def test_debug_logs_hide_v1_key_and_token(
-    fake_swift: FakeSwift, caplog: pytest.LogCaptureFixture
+    swift: FakeSwift | RealSwift, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="selectel_auth")
-    credential = swift_v1(fake_swift)
+    credential = swift_v1(swift)
     token = credential.get_token()
     assert "x-auth-key" in caplog.text.lower()  # the header is logged, its value masked
-    assert_no_secret(caplog.text + repr(credential) + repr(token), fake_swift.v1_key, token.token)
+    assert "x-auth-token" in caplog.text.lower()
+    assert_no_secret(caplog.text + repr(credential) + repr(token), swift.v1_key, token.token)
 
 
-def test_failures_hide_secrets(fake_swift: FakeSwift, caplog: pytest.LogCaptureFixture) -> None:
+def assert_refused_without_leaking(
+    credential: KeystoneCredential | SwiftV1Credential, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
-    for credential in (
-        keystone(fake_swift, password="Sup3r-Secret-Pw"),
-        swift_v1(fake_swift, key="Sup3r-Secret-Pw"),
-    ):
-        with pytest.raises(InvalidCredentialsError) as caught:
-            credential.get_token()
-        assert_no_secret(str(caught.value) + repr(caught.value), "Sup3r-Secret-Pw")
+    with pytest.raises(InvalidCredentialsError) as caught:
+        credential.get_token()
+    assert_no_secret(str(caught.value) + repr(caught.value), "Sup3r-Secret-Pw")
     assert_no_secret(caplog.text, "Sup3r-Secret-Pw")
+
+
+def test_keystone_failures_hide_secrets(
+    fake_swift: FakeSwift, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert_refused_without_leaking(keystone(fake_swift, password="Sup3r-Secret-Pw"), caplog)
+
+
+def test_v1_failures_hide_secrets(
+    swift: FakeSwift | RealSwift, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert_refused_without_leaking(swift_v1(swift, key="Sup3r-Secret-Pw"), caplog)
 
 
 def test_retry_and_refresh_warnings_hide_secrets(
@@ -95,9 +107,16 @@ def test_static_and_token_reprs_mask() -> None:
     assert "'***'" in repr(AccessToken("short", None))
 
 
-def test_file_cache_repr_and_key_hold_no_password(fake_swift: FakeSwift, tmp_path: Path) -> None:
-    credential = keystone(fake_swift, cache=FileTokenCache(tmp_path))
-    assert fake_swift.v3.password not in repr(credential) + credential.cache_key
+def test_file_cache_repr_and_key_hold_no_password(tmp_path: Path) -> None:
+    password = "Pa55-word-0123"  # offline: nothing is sent
+    credential = KeystoneCredential(
+        username="svc",
+        password=password,
+        account_id="123456",
+        project_id="p1",
+        cache=FileTokenCache(tmp_path),
+    )
+    assert password not in repr(credential) + credential.cache_key
 
 
 def test_tls_with_custom_ca(fake_swift_tls: FakeSwift) -> None:

@@ -3,6 +3,10 @@
 Django is configured from ``tests/djangostorage/settings.py`` with ``settings.configure()``
 when this folder is collected: no environment variable is set, so nothing leaks into the
 other test folders. Every test runs once per transport (``transport_name``).
+
+Tests run against the ``swift`` fixture (the fake, or a real Swift with ``SWIFT_TARGET=real``)
+unless they ask for ``fake_swift``: ``direct`` seeds and reads the target over plain HTTP and
+``wire`` counts the storages' requests, so that neither needs the fake's insides.
 """
 
 from __future__ import annotations
@@ -22,10 +26,9 @@ if not settings.configured:
     django.setup()
 
 from django_selectel._clients import clear_clients
-from selectel_objects import ObjectStorage
+from selectel_objects import ObjectStorage, Transport, get_transport
 
-from tests.djangostorage.helpers import override_storages
-from tests.fakeswift import FakeSwift
+from tests.djangostorage.helpers import Direct, Swift, Wire, override_storages
 
 SELECTEL = "django_selectel.storages.SelectelStorage"
 
@@ -45,18 +48,44 @@ def _fresh_clients() -> Iterator[None]:
 
 
 @pytest.fixture
-def target(request: pytest.FixtureRequest) -> FakeSwift:
+def target(request: pytest.FixtureRequest) -> Swift:
     """The Swift of this test: ``fake_swift`` when the test asks for it, else ``swift``.
 
     Both fixtures reset the same server, so a test must get exactly one of them.
     """
     name = "fake_swift" if "fake_swift" in request.fixturenames else "swift"
-    fake: FakeSwift = request.getfixturevalue(name)
-    return fake
+    swift: Swift = request.getfixturevalue(name)
+    return swift
 
 
 @pytest.fixture
-def container(target: FakeSwift) -> str:
+def direct(target: Swift) -> Iterator[Direct]:
+    """Plain HTTP to the target Swift: seed objects, read back what is stored."""
+    helper = Direct(target)
+    yield helper
+    helper.close()
+
+
+@pytest.fixture
+def wire(monkeypatch: pytest.MonkeyPatch) -> Wire:
+    """Records every request of the storages' shared clients from now on (client side).
+
+    django-selectel builds its transports by name; the seam is the ``get_transport`` its
+    client module calls, whose transport is wrapped, not replaced: the requests still go out.
+    """
+    recorder = Wire()
+
+    def recording(*args: Any, **kwargs: Any) -> tuple[Transport, bool]:
+        transport, owned = get_transport(*args, **kwargs)
+        return recorder.wrap(transport), owned
+
+    monkeypatch.setattr("django_selectel._clients.get_transport", recording)
+    clear_clients()  # a client built before now would send past the recorder
+    return recorder
+
+
+@pytest.fixture
+def container(target: Swift) -> str:
     """A new, empty container in the target Swift (created out of band: no storage request)."""
     name = f"dj-{uuid.uuid4().hex[:12]}"
     with ObjectStorage(target.v1_credential()) as client:
@@ -65,7 +94,7 @@ def container(target: FakeSwift) -> str:
 
 
 @pytest.fixture
-def options(target: FakeSwift, container: str, transport_name: str) -> dict[str, Any]:
+def options(target: Swift, container: str, transport_name: str) -> dict[str, Any]:
     """STORAGES OPTIONS of a storage on ``container`` (legacy v1 credentials of the target)."""
     return {
         "user": target.v1_user,

@@ -9,8 +9,7 @@ import pytest
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 
-from tests.djangostorage.helpers import override_storages
-from tests.fakeswift import FakeSwift
+from tests.djangostorage.helpers import Direct, Wire, override_storages
 
 SELECTEL = "django_selectel.storages.SelectelStorage"
 
@@ -22,7 +21,7 @@ def _run(*args: str) -> str:
 
 
 def test_a_working_storage_passes_every_step(
-    fake_swift: FakeSwift, media_settings: dict[str, Any], container: str
+    direct: Direct, media_settings: dict[str, Any], container: str
 ) -> None:
     output = _run()
     assert "OK   authentication: legacy v1 at http://127.0.0.1" in output
@@ -30,7 +29,7 @@ def test_a_working_storage_passes_every_step(
     assert "OK   write, read, delete: probe" in output
     assert "All 1 storage(s) work." in output
     assert media_settings["default"]["OPTIONS"]["key"] not in output
-    assert fake_swift.store.object_names(container) == []  # the probe is gone
+    assert direct.names(container) == []  # the probe is gone
 
 
 def test_wrong_password_exits_non_zero(
@@ -59,18 +58,16 @@ def test_missing_container_fails_unless_auto_created(options: dict[str, Any]) ->
         assert "All 1 storage(s) work." in _run("media")
 
 
-def test_missing_credentials_are_reported(fake_swift: FakeSwift) -> None:
+def test_missing_credentials_are_reported(wire: Wire) -> None:
     storages = {"default": {"BACKEND": SELECTEL, "OPTIONS": {"container": "c"}}}
     out = io.StringIO()
     with override_storages(STORAGES=storages), pytest.raises(CommandError):
         call_command("selectel_check", stdout=out, no_color=True)
     assert "FAIL configuration: no credentials" in out.getvalue()
-    assert fake_swift.count() == 0
+    assert wire.count() == 0
 
 
-def test_api_storage_probes_the_container_given(
-    options: dict[str, Any], container: str, fake_swift: FakeSwift
-) -> None:
+def test_api_storage_probes_the_container_given(options: dict[str, Any], container: str) -> None:
     api = {k: v for k, v in options.items() if k != "container"}
     storages = {"legacy": {"BACKEND": "django_selectel.storages.ApiStorage", "OPTIONS": api}}
     with override_storages(STORAGES=storages):

@@ -11,8 +11,8 @@ from django.core.files.images import get_image_dimensions
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from tests.djangostorage.helpers import Direct, Swift, Wire
 from tests.djangostorage.testapp.models import Document, Photo
-from tests.fakeswift import FakeSwift
 
 pytestmark = pytest.mark.usefixtures("db", "media_settings")
 
@@ -23,48 +23,48 @@ def _png(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
-def test_file_field_round_trip(fake_swift: FakeSwift, container: str) -> None:
+def test_file_field_round_trip(direct: Direct, target: Swift, container: str) -> None:
     upload = SimpleUploadedFile("report.txt", b"quarterly numbers", content_type="text/plain")
     doc = Document.objects.create(title="Q1", attachment=upload)
     assert doc.attachment.name == "docs/report.txt"
-    assert fake_swift.store.has_object(container, "docs/report.txt")
+    assert direct.has(container, "docs/report.txt")
 
     loaded = Document.objects.get(pk=doc.pk)
     with loaded.attachment.open("rb") as handle:
         assert handle.read() == b"quarterly numbers"
     assert loaded.attachment.size == 17
-    assert loaded.attachment.url == f"{fake_swift.storage_url()}/{container}/docs/report.txt"
+    assert loaded.attachment.url == f"{target.storage_url()}/{container}/docs/report.txt"
 
 
-def test_same_file_name_twice_keeps_both(fake_swift: FakeSwift, container: str) -> None:
+def test_same_file_name_twice_keeps_both(direct: Direct, container: str) -> None:
     first = Document.objects.create(title="a", attachment=ContentFile(b"1", name="same.txt"))
     second = Document.objects.create(title="b", attachment=ContentFile(b"2", name="same.txt"))
     assert first.attachment.name != second.attachment.name
     assert second.attachment.name is not None and len(second.attachment.name) <= 100
     assert Document.objects.get(pk=first.pk).attachment.read() == b"1"
     assert Document.objects.get(pk=second.pk).attachment.read() == b"2"
-    assert len(fake_swift.store.object_names(container)) == 2
+    assert len(direct.names(container)) == 2
 
 
-def test_file_field_delete(fake_swift: FakeSwift, container: str) -> None:
+def test_file_field_delete(direct: Direct, container: str) -> None:
     doc = Document.objects.create(title="x", attachment=ContentFile(b"bye", name="bye.txt"))
     doc.attachment.delete(save=True)
-    assert not fake_swift.store.has_object(container, "docs/bye.txt")
+    assert not direct.has(container, "docs/bye.txt")
     assert Document.objects.get(pk=doc.pk).attachment.name == ""
 
 
 def test_image_field_records_dimensions_and_reads_back(
-    fake_swift: FakeSwift, container: str
+    wire: Wire, direct: Direct, container: str
 ) -> None:
     photo = Photo.objects.create(image=ContentFile(_png(7, 5), name="pic.png"))
     assert (photo.width, photo.height) == (7, 5)
-    stored = fake_swift.store.get_object(container, "photos/pic.png")
+    stored = direct.get(container, "photos/pic.png")
     assert stored is not None and stored.content_type == "image/png"
 
-    before = fake_swift.count()
+    before = wire.count()
     loaded = Photo.objects.get(pk=photo.pk)
     assert (loaded.width, loaded.height) == (7, 5)  # loading the model reads no file
-    assert fake_swift.count() == before
+    assert wire.count() == before
     assert (loaded.image.width, loaded.image.height) == (7, 5)  # read from the stored bytes
     with loaded.image.open("rb"):  # reopened from the storage, never from a local path
         assert get_image_dimensions(loaded.image) == (7, 5)  # with seeks
