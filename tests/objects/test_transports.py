@@ -14,7 +14,7 @@ import pytest
 import requests
 import urllib3
 from pytest_httpserver import HTTPServer
-from selectel_auth import AuthTransportError
+from selectel_auth import AuthTransportError, StaticCredential
 from selectel_objects import (
     ConnectError,
     HttpRequest,
@@ -226,6 +226,31 @@ def test_a_borrowed_pool_is_never_closed(fake_swift: FakeSwift) -> None:
     pool.clear()
 
 
+def test_the_urllib3_transport_survives_its_pools_being_closed(fake_swift: FakeSwift) -> None:
+    # The transport remembers each host's connection pool; the manager may close it (it keeps
+    # ten hosts at most, and clear() closes them all), and the next request must still go.
+    pool = urllib3.PoolManager(num_pools=1)
+    transport = Urllib3Transport(pool)
+    info = HttpRequest(method="GET", url=fake_swift.info_url)
+    assert transport.send(info, timeout=TIMEOUT).status == 200
+    pool.clear()
+    assert transport.send(info, timeout=TIMEOUT).status == 200
+    other = HttpRequest(method="GET", url=fake_swift.info_url.replace("127.0.0.1", "localhost"))
+    assert transport.send(other, timeout=TIMEOUT).status == 200  # evicts the first host's pool
+    assert transport.send(info, timeout=TIMEOUT).status == 200
+    pool.clear()
+
+
+def test_a_borrowed_proxy_manager_sends_through_its_proxy(fake_swift: FakeSwift) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    proxied = Urllib3Transport(urllib3.ProxyManager(fake_swift.base_url))
+    # Nothing listens there: only the proxy (the fake, serving absolute-form requests) answers.
+    request = HttpRequest(method="GET", url=f"http://127.0.0.1:{dead}/info")
+    assert proxied.send(request, timeout=TIMEOUT).status == 200
+
+
 def test_a_borrowed_session_is_never_closed(fake_swift: FakeSwift) -> None:
     session = requests.Session()
     adapter = session.get_adapter(fake_swift.info_url)
@@ -239,6 +264,37 @@ def test_a_borrowed_session_is_never_closed(fake_swift: FakeSwift) -> None:
     assert len(adapter.poolmanager.pools) == 1  # Session.close() would have cleared it
     session.close()
     assert len(adapter.poolmanager.pools) == 0
+
+
+def test_only_the_requests_transport_takes_proxies_from_the_environment(
+    fake_swift: FakeSwift, transport_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The storage URL points nowhere; only a request through the proxy (the fake, which
+    # serves absolute-form requests) reaches Swift.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    token = fake_swift.v1_credential().get_token()
+    assert token.storage_url is not None
+    nowhere = re.sub(r"//[^/]+", f"//127.0.0.1:{dead}", token.storage_url, count=1)
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", fake_swift.base_url)
+    monkeypatch.setenv("HTTP_PROXY", fake_swift.base_url)
+    with ObjectStorage(
+        StaticCredential(token.token, nowhere),
+        transport=transport_name,
+        retry=RetryPolicy(total=0),
+    ) as storage:
+        box = storage.container("proxied")
+        if transport_name == "requests":
+            box.create()
+            box.put_object("x", b"via the proxy")
+            assert fake_swift.store.get_object("proxied", "x") is not None
+        else:
+            with pytest.raises(ConnectError):
+                box.create()
+            assert not fake_swift.store.has_container("proxied")
 
 
 def test_choosing_a_transport() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -54,6 +55,36 @@ def _seekable_size(f: _Readable) -> tuple[int, int] | None:
     return int(start), max(0, int(end) - int(start))
 
 
+# The sources below are module functions, not methods: an UploadBody holding a callable bound
+# to itself would be a reference cycle, and keep the caller's data alive until the next garbage
+# collection.
+
+
+def _slices(view: memoryview, size: int) -> Iterator[bytes]:
+    for offset in range(0, view.nbytes, size):
+        yield view[offset : offset + size]  # type: ignore[misc]  # bytes-like is enough
+
+
+def _file_from(f: _Readable, start: int, limit: int | None, size: int) -> Iterator[bytes]:
+    f.seek(start)  # type: ignore[attr-defined]
+    return _reads(f, limit, size)
+
+
+def _reads(f: _Readable, limit: int | None, size: int) -> Iterator[bytes]:
+    left = limit
+    while left is None or left > 0:
+        chunk = f.read(size if left is None else min(size, left))
+        if not chunk:
+            return
+        if left is not None:
+            left -= len(chunk)
+        yield chunk
+
+
+def _same(source: Iterator[bytes]) -> Iterator[bytes]:
+    return source
+
+
 class UploadBody:
     """The data of one upload, sendable once per attempt.
 
@@ -74,7 +105,6 @@ class UploadBody:
         if content_length is not None and content_length < 0:
             raise ValueError(f"content_length must be >= 0, not {content_length}")
         self._progress = progress
-        self._chunk_size = chunk_size
         self.md5: str | None = None
         self.sent_md5: str | None = None
         self._started = False
@@ -90,7 +120,7 @@ class UploadBody:
             self._check_length(content_length, view.nbytes, "the data")
             self.length: int | None = view.nbytes
             self.md5 = hashlib.md5(view, usedforsecurity=False).hexdigest()
-            self._open = lambda: self._slices(view)
+            self._open = functools.partial(_slices, view, chunk_size)
         elif hasattr(data, "read"):
             if isinstance(cast(object, data), io.TextIOBase):
                 raise TypeError("open the file in binary mode ('rb'): uploads send bytes")
@@ -99,8 +129,7 @@ class UploadBody:
             if where is None:
                 self.rewindable = False
                 self.length = content_length
-                once = self._reads(f, content_length)
-                self._open = lambda: once
+                self._open = functools.partial(_same, _reads(f, content_length, chunk_size))
             else:
                 start, left = where
                 if content_length is not None and content_length > left:
@@ -108,15 +137,13 @@ class UploadBody:
                         f"content_length={content_length} but the file has {left} bytes left"
                     )
                 self.length = left if content_length is None else content_length
-                self._open = lambda: self._file_from(f, start)
+                self._open = functools.partial(_file_from, f, start, self.length, chunk_size)
         elif isinstance(data, Iterable):
             if isinstance(data, Sequence):
-                items = cast("Sequence[bytes]", data)
-                self._open = lambda: iter(items)
+                self._open = functools.partial(iter, cast("Sequence[bytes]", data))
             else:
                 self.rewindable = False
-                once_iter = iter(data)
-                self._open = lambda: once_iter
+                self._open = functools.partial(_same, iter(data))
             self.length = content_length
         else:
             raise TypeError(
@@ -128,25 +155,6 @@ class UploadBody:
     def _check_length(given: int | None, actual: int, what: str) -> None:
         if given is not None and given != actual:
             raise ValueError(f"content_length={given} but {what} is {actual} bytes")
-
-    def _slices(self, view: memoryview) -> Iterator[bytes]:
-        size = self._chunk_size
-        for offset in range(0, view.nbytes, size):
-            yield view[offset : offset + size]  # type: ignore[misc]  # bytes-like is enough
-
-    def _file_from(self, f: _Readable, start: int) -> Iterator[bytes]:
-        f.seek(start)  # type: ignore[attr-defined]
-        return self._reads(f, self.length)
-
-    def _reads(self, f: _Readable, limit: int | None) -> Iterator[bytes]:
-        left = limit
-        while left is None or left > 0:
-            chunk = f.read(self._chunk_size if left is None else min(self._chunk_size, left))
-            if not chunk:
-                return
-            if left is not None:
-                left -= len(chunk)
-            yield chunk
 
     @property
     def replayable(self) -> bool:

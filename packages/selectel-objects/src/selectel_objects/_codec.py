@@ -112,25 +112,22 @@ def to_http_date(value: str | None) -> datetime | None:
     """An aware UTC datetime from an HTTP date header, or ``None``."""
     if value is None:
         return None
-    # Every answer carries dates in the one format HTTP/1.1 servers send
-    # ("Thu, 01 Jan 2026 00:00:00 GMT"): read it directly, the rest the general way.
-    parts = value.split()
-    if len(parts) == 6 and parts[5] == "GMT" and parts[1].isdigit() and parts[3].isdigit():
-        month = _MONTHS.get(parts[2])
-        clock = parts[4].split(":")
-        if month is not None and len(clock) == 3 and all(c.isdigit() for c in clock):
-            try:
-                return datetime(
-                    int(parts[3]),
-                    month,
-                    int(parts[1]),
-                    int(clock[0]),
-                    int(clock[1]),
-                    int(clock[2]),
-                    tzinfo=timezone.utc,
-                )
-            except ValueError:
-                return None
+    # Servers send the one fixed format of HTTP/1.1 ("Thu, 01 Jan 2026 00:00:00 GMT") on
+    # every answer: read it straight, the rest the general (slow) way.
+    month = _MONTHS.get(value[8:11])
+    if (
+        month is not None
+        and len(value) == 29
+        and value[3:5] == ", "
+        and value[7] == value[11] == value[16] == " "
+        and value.endswith(" GMT")
+    ):
+        try:
+            return datetime.fromisoformat(
+                f"{value[12:16]}-{month:02d}-{value[5:7]}T{value[17:25]}+00:00"
+            )
+        except ValueError:
+            pass
     try:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError):

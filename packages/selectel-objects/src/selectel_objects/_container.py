@@ -383,7 +383,6 @@ class Container:
             ),
             stream=True,
         )
-        info = ops.parse_get_object_response(response.headers)
 
         def reopen(first: int, last: int, etag: str | None) -> HttpResponse:
             again = self._pipeline.send(
@@ -405,7 +404,6 @@ class Container:
 
         return ObjectReader(
             response,
-            info,
             name=name,
             reopen=reopen,
             retry=self._storage.retry,

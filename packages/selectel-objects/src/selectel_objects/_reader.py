@@ -8,9 +8,12 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from selectel_objects import _codec
 from selectel_objects._body import Progress
+from selectel_objects._generated import operations as ops
 from selectel_objects._generated.models import ObjectInfo
 from selectel_objects._http import HttpResponse
+from selectel_objects._pipeline import request_id_of
 from selectel_objects._retry import RetryPolicy
 from selectel_objects.errors import ChecksumMismatchError, ReadError
 
@@ -44,7 +47,6 @@ class ObjectReader(io.RawIOBase):
     def __init__(
         self,
         response: HttpResponse,
-        info: ObjectInfo,
         *,
         name: str,
         reopen: Reopen | None,
@@ -53,25 +55,44 @@ class ObjectReader(io.RawIOBase):
         verify_checksum: bool = True,
     ) -> None:
         super().__init__()
-        self.info = info
         self.name = name
+        self._headers = response.headers
+        self._info: ObjectInfo | None = None
         self._response: HttpResponse | None = response
         self._reopen = reopen
         self._retry = retry
         self._retries = 0
         self._progress = progress
         self._done = 0
-        self._expected = info.content_length
+        # What reading needs comes straight from the headers; the whole ObjectInfo is parsed
+        # only when asked for (get_object_bytes never does).
+        lowered = self._headers.lowered()
+        self._etag = _codec.to_etag(lowered.get("etag"))
+        self._request_id = request_id_of(self._headers)
+        self._expected = _codec.to_int(lowered.get("content-length"))
         self._first = 0
-        if info.content_range:
-            match = _CONTENT_RANGE.fullmatch(info.content_range.strip())
+        content_range = lowered.get("content-range")
+        if content_range:
+            match = _CONTENT_RANGE.fullmatch(content_range.strip())
             if match:
                 self._first = int(match.group(1))
-        whole = response.status == 200 and not info.static_large_object
-        plain_etag = info.etag is not None and _MD5_HEX.fullmatch(info.etag) is not None
-        checkable = verify_checksum and whole and plain_etag and not info.object_manifest
+        checkable = (
+            verify_checksum
+            and response.status == 200
+            and self._etag is not None
+            and _MD5_HEX.fullmatch(self._etag) is not None
+            and not _codec.to_bool(lowered.get("x-static-large-object"))
+            and not lowered.get("x-object-manifest")
+        )
         self._md5 = hashlib.md5(usedforsecurity=False) if checkable else None
         self._eof = False
+
+    @property
+    def info(self) -> ObjectInfo:
+        """The object's headers, as :class:`ObjectInfo` (those of the first answer)."""
+        if self._info is None:
+            self._info = ops.parse_get_object_response(self._headers)
+        return self._info
 
     def __repr__(self) -> str:
         return f"<ObjectReader {self.name!r} {self._done}/{self._expected} bytes>"
@@ -166,11 +187,11 @@ class ObjectReader(io.RawIOBase):
         if self._md5 is not None:
             actual = self._md5.hexdigest()
             self._md5 = None
-            if actual != self.info.etag:
+            if actual != self._etag:
                 raise ChecksumMismatchError(
                     f"{self.name}: the downloaded bytes hash to {actual}, "
-                    f"Swift's ETag says {self.info.etag}",
-                    request_id=self.info.request_id,
+                    f"Swift's ETag says {self._etag}",
+                    request_id=self._request_id,
                 )
 
     def _resume(self, cause: ReadError) -> None:
@@ -184,4 +205,4 @@ class ObjectReader(io.RawIOBase):
             raise cause
         first = self._first + self._done
         last = self._first + self._expected - 1
-        self._response = self._reopen(first, last, self.info.etag)
+        self._response = self._reopen(first, last, self._etag)

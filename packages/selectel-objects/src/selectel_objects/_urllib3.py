@@ -6,10 +6,10 @@ reuses: requests reads bodies through urllib3 too.
 
 from __future__ import annotations
 
-import functools
 import http.client
 import io
 import os
+from typing import Any
 
 import urllib3
 from urllib3 import exceptions as u3
@@ -65,6 +65,9 @@ def map_urllib3_error(exc: BaseException, url: str, *, reading: bool) -> Transpo
 # What urllib3 may raise while sending or reading; anything else (our own errors from the body
 # iterator, KeyboardInterrupt) passes through untouched.
 URLLIB3_ERRORS = (u3.HTTPError, OSError, http.client.HTTPException)
+
+#: Hosts whose connection pool a transport remembers (a client talks to one or two).
+_MAX_ORIGINS = 16
 
 # What ``retries=False`` means to urllib3, made once (it would build one per request).
 _NO_RETRIES = urllib3.Retry(total=False, redirect=False)
@@ -144,12 +147,6 @@ def buffer(response: HttpResponse) -> BufferedResponse:
     return BufferedResponse(response.status, response.headers, body)
 
 
-@functools.lru_cache(maxsize=64)
-def _urllib3_timeout(timeout: Timeout) -> urllib3.Timeout:
-    # A client has one or two timeouts; urllib3 copies the object for each request anyway.
-    return urllib3.Timeout(connect=timeout.connect, read=timeout.read)
-
-
 class Urllib3Transport:
     """The default transport: a urllib3 ``PoolManager`` (thread-safe, pooled, TLS verified).
 
@@ -167,6 +164,10 @@ class Urllib3Transport:
         verify: bool = True,
         pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
     ) -> None:
+        self._last_timeout: tuple[Timeout, urllib3.Timeout] | None = None
+        self._origins: dict[str, urllib3.HTTPConnectionPool] = {}
+        # A proxy manager (or another subclass) decides per request how to reach a URL.
+        self._direct = pool is None or type(pool) is urllib3.PoolManager
         if pool is not None:
             self._pool, self._owner = pool, False
             return
@@ -190,23 +191,49 @@ class Urllib3Transport:
             and not isinstance(body, bytes)
             and "content-length" not in request.headers
         )
+        options: dict[str, Any] = {
+            "body": body,
+            "headers": request.headers.to_dict(),
+            "redirect": False,
+            "retries": _NO_RETRIES,
+            "preload_content": False,
+            "decode_content": False,
+            "chunked": chunked,
+            "timeout": self._urllib3_timeout(timeout),
+        }
         try:
-            raw = self._pool.urlopen(
-                request.method,
-                request.url,
-                body=body,
-                headers=request.headers.to_dict(),
-                redirect=False,
-                retries=_NO_RETRIES,
-                preload_content=False,
-                decode_content=False,
-                chunked=chunked,
-                timeout=_urllib3_timeout(timeout),
-            )
+            raw = self._urlopen(request.method, request.url, options)
         except URLLIB3_ERRORS as exc:
             raise map_urllib3_error(exc, request.url, reading=False) from exc
         response = Urllib3Response(raw, request.url)
         return response if stream else buffer(response)
+
+    def _urlopen(self, method: str, url: str, options: dict[str, Any]) -> urllib3.BaseHTTPResponse:
+        if not self._direct:
+            return self._pool.urlopen(method, url, **options)
+        # What PoolManager.urlopen does for a plain URL, without parsing the URL and building
+        # the pool key again on every request: remember each origin's connection pool.
+        host_end = url.find("/", url.find("://") + 3)
+        origin, path = (url, "/") if host_end < 0 else (url[:host_end], url[host_end:])
+        pool = self._origins.get(origin)
+        if pool is None or pool.pool is None:  # new, or closed by the manager
+            if len(self._origins) >= _MAX_ORIGINS:
+                self._origins.clear()
+            pool = self._origins[origin] = self._pool.connection_from_url(origin)
+        try:
+            return pool.urlopen(method, path, assert_same_host=False, **options)
+        except u3.ClosedPoolError:  # closed between the check and the request: nothing sent
+            return self._pool.urlopen(method, url, **options)
+
+    def _urllib3_timeout(self, timeout: Timeout) -> urllib3.Timeout:
+        # A client passes the same Timeout every time; urllib3 copies it per request anyway.
+        made = self._last_timeout
+        if made is None or made[0] is not timeout:
+            made = self._last_timeout = (
+                timeout,
+                urllib3.Timeout(connect=timeout.connect, read=timeout.read),
+            )
+        return made[1]
 
     def close(self) -> None:
         """Close the pool's connections, unless the pool was borrowed."""
