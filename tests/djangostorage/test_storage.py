@@ -659,6 +659,42 @@ def test_large_gzip_files_keep_their_encoding(
     assert storage.size("big.bin") == len(payload)
 
 
+def test_large_create_only_saves_are_atomic_and_carry_every_header(
+    wire: Wire, direct: Direct, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(
+        **options,
+        large_file_threshold=1000,
+        segment_size=600,
+        overwrite_files=False,
+        object_parameters={"X-Delete-After": "3600", "X-Custom": "yes"},
+    )
+    payload = bytes(range(256)) * 5
+    first = storage.save("big.bin", ContentFile(payload))
+    second = storage.save("big.bin", ContentFile(payload))
+    assert first == "big.bin" and second != first
+    # No HEAD before uploading and no POST after: the manifest PUT carries everything.
+    assert wire.count(method="HEAD") == 0
+    assert wire.count(kind="object", method="POST") == 0
+    stored = direct.get(container, second)
+    assert stored is not None and stored.is_slo and stored.data == payload
+    assert "x-delete-at" in stored.headers
+    # 3 segments per upload; those of the refused attempt are gone: 2 uploads' worth remain.
+    assert len(direct.names(f"{container}_segments")) == 6
+
+
+def test_overwriting_a_large_file_drops_the_old_segments(
+    direct: Direct, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(
+        **options, large_file_threshold=1000, segment_size=600, overwrite_files=True
+    )
+    storage.save("big.bin", ContentFile(bytes(range(256)) * 5))
+    storage.save("big.bin", ContentFile(bytes(range(255, -1, -1)) * 5))
+    assert len(direct.names(f"{container}_segments")) == 3
+    assert storage.open("big.bin").read() == bytes(range(255, -1, -1)) * 5
+
+
 # --- resilience (the storage inherits it from selectel-objects and selectel-auth) -------------
 
 

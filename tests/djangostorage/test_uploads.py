@@ -83,3 +83,18 @@ def test_upload_helpers_need_the_temp_url_key(options: dict[str, Any]) -> None:
         storage.upload_form(max_file_size=1)
     with pytest.raises(ImproperlyConfigured, match="temp_url_key"):
         storage.signed_url("x", method="PUT")
+
+
+@pytest.mark.fake_only("sendmefile links are a Selectel extension that Swift lacks")
+def test_sendmefile_link_passes_every_option(
+    fake_swift: FakeSwift, storage: SelectelStorage, container: str
+) -> None:
+    storage.sendmefile_link(
+        "drop/opts", disable_web=True, ignore_filename=True, default_expire=7200, delete_at=10**10
+    )
+    stored = fake_swift.store.get_object(container, "media/drop/opts")
+    assert stored is not None
+    assert stored.metadata["sendmefile-disable-web"] == "yes"
+    assert stored.metadata["sendmefile-ignore-filename"] == "yes"
+    assert stored.metadata["sendmefile-default-expire"] == "7200"
+    assert stored.metadata["sendmefile-delete-at"] == str(10**10)

@@ -554,6 +554,12 @@ def slo_put(fake: FakeSwift, ctx: Ctx, cont: Container) -> Reply:
     if len(ctx.body) > MAX_MANIFEST_SIZE:
         return error(413, f"Manifest File > {MAX_MANIFEST_SIZE} bytes")
     dst = (ctx.account, ctx.container, ctx.obj)
+    # The manifest is stored by an ordinary object PUT, which honours If-None-Match: *.
+    if_none_match = ctx.header("If-None-Match")
+    if if_none_match is not None and if_none_match.strip() != "*":
+        return plain_error(400, "If-None-Match only supports *")
+    if if_none_match is not None and fake.live_object(*dst) is not None:
+        return error(412)
     return store_manifest(fake, ctx, ctx.body, dst, cont, base=None)
 
 

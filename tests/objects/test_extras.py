@@ -147,3 +147,35 @@ def test_sendmefile_link(fake_swift: FakeSwift, container: Container) -> None:
     assert container.get_object_bytes("drop/inbox") == b"file!"
     with pytest.raises(NotFoundError):
         container.storage.container("nope").create_sendmefile_link("x")
+
+
+def test_sendmefile_link_takes_every_option(fake_swift: FakeSwift, container: Container) -> None:
+    delete_at = int(fake_swift.clock.time()) + 86_400
+    container.create_sendmefile_link(
+        "drop/all",
+        variant="inplace",
+        disable_web=True,
+        max_size=100,
+        allow_overwrite=True,
+        default_expire=7200,
+        expire=3600,
+        delete_at=delete_at,
+        ignore_filename=True,
+        password="secret-pass",
+    )
+    meta = container.head_object("drop/all").metadata
+    assert meta["sendmefile-disable-web"] == "yes"
+    assert meta["sendmefile-max-size"] == "100"
+    assert meta["sendmefile-allow-overwrite"] == "yes"
+    assert meta["sendmefile-default-expire"] == "7200"
+    assert meta["sendmefile-expire"] == "3600"
+    assert meta["sendmefile-delete-at"] == str(delete_at)
+    assert meta["sendmefile-ignore-filename"] == "yes"
+    assert "secret-pass" not in meta.values()
+
+
+def test_sendmefile_variant_is_public() -> None:
+    import selectel_objects
+
+    assert "SendMeFileVariant" in selectel_objects.__all__
+    assert selectel_objects.SendMeFileVariant is not None

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from selectel_objects import (
+    AlreadyExistsError,
     ChecksumMismatchError,
     Container,
     NotFoundError,
@@ -401,3 +402,67 @@ def test_memory_stays_within_threads_times_one_segment(
         assert media.head_object("m.bin").content_length == total
     assert peak < threads * segment  # at most a segment per worker
     assert peak < total / 4
+
+
+# -- the object's headers and create-only ---------------------------------------------------------
+
+
+def test_upload_large_puts_every_header_on_the_manifest(
+    fake_swift: FakeSwift, container: Container
+) -> None:
+    delete_at = int(fake_swift.clock.time()) + 3600
+    container.upload_large(
+        "h.bin",
+        BIG,
+        segment_size=4096,
+        content_encoding="gzip",
+        delete_at=delete_at,
+        headers={"X-Object-Meta-Extra": "yes"},
+    )
+    info = container.head_object("h.bin")
+    assert info.content_encoding == "gzip"
+    assert info.delete_at == delete_at
+    assert info.metadata == {"extra": "yes"}
+    assert _object_puts(fake_swift) == 4  # 3 segments and the manifest: no POST follows
+    assert fake_swift.count(kind="object", method="POST") == 0
+
+
+def test_create_only_large_upload_is_one_atomic_manifest_put(
+    fake_swift: FakeSwift, container: Container
+) -> None:
+    container.upload_large("c.bin", BIG, segment_size=4096, if_none_match=True)
+    assert container.get_object_bytes("c.bin") == BIG
+    (manifest_put,) = [r for r in fake_swift.requests if r.query.get("multipart-manifest")]
+    assert {k.lower(): v for k, v in manifest_put.headers.items()}["if-none-match"] == "*"
+    assert fake_swift.count(method="HEAD") == 0
+
+
+def test_create_only_large_upload_of_a_taken_name_removes_its_segments(
+    fake_swift: FakeSwift, container: Container
+) -> None:
+    container.put_object("taken.bin", b"first")
+    with pytest.raises(AlreadyExistsError):
+        container.upload_large("taken.bin", io.BytesIO(BIG), segment_size=4096, if_none_match=True)
+    assert container.get_object_bytes("taken.bin") == b"first"
+    assert fake_swift.store.object_names(SEGMENTS) == []
+
+
+def test_create_only_keeps_the_segments_the_existing_object_uses(
+    fake_swift: FakeSwift, container: Container, big_file: Path
+) -> None:
+    with big_file.open("rb") as f:
+        container.upload_large("same.bin", f, segment_size=4096)
+    segments = fake_swift.store.object_names(SEGMENTS)
+    with big_file.open("rb") as f, pytest.raises(AlreadyExistsError):
+        container.upload_large("same.bin", f, segment_size=4096, if_none_match=True)
+    assert fake_swift.store.object_names(SEGMENTS) == segments
+    assert container.get_object_bytes("same.bin") == BIG
+
+
+def test_a_create_only_manifest_whose_answer_was_lost_succeeds(
+    fake_swift: FakeSwift, container: Container
+) -> None:
+    fake_swift.reset_next(phase="before_reply", path=re.compile(r"/media/lost\.bin$"))
+    result = container.upload_large("lost.bin", BIG, segment_size=4096, if_none_match=True)
+    assert container.get_object_bytes("lost.bin") == BIG
+    assert result.etag == container.head_object("lost.bin").etag

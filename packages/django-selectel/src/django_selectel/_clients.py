@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from selectel_auth import (
-    AccessToken,
     FileTokenCache,
     HttpSender,
     KeystoneCredential,
@@ -38,40 +37,12 @@ if TYPE_CHECKING:
 __all__ = ["Client", "build_credential", "clear_clients", "get_client"]
 
 
-class RecordingCredential:
-    """A :class:`~selectel_auth.TokenCredential` that remembers the last storage URL it saw.
-
-    ``url()`` must never make a request; once any request has been made, the storage URL is
-    known here without asking the credential again (which might refresh over the network).
-    """
-
-    def __init__(self, inner: TokenCredential) -> None:
-        self._inner = inner
-        self.storage_url: str | None = None
-
-    def __repr__(self) -> str:
-        return f"RecordingCredential({self._inner!r})"
-
-    def get_token(self) -> AccessToken:
-        """The inner credential's token; its storage URL is remembered."""
-        token = self._inner.get_token()
-        if token.storage_url:
-            self.storage_url = token.storage_url.rstrip("/")
-        return token
-
-    def invalidate(self, token: AccessToken | None = None) -> bool:
-        """Delegates to the inner credential."""
-        return self._inner.invalidate(token)
-
-
 @dataclass(frozen=True)
 class Client:
     """A shared client: the object storage, its credential and its (owned) transport."""
 
     objects: ObjectStorage
-    credential: RecordingCredential
     transport: Transport
-    _offline: dict[str, ObjectStorage] = field(default_factory=dict)
     _created: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -83,18 +54,6 @@ class Client:
             if name not in self._created:
                 self.objects.container(name).create(exist_ok=True)
                 self._created.add(name)
-
-    def offline(self, storage_url: str) -> ObjectStorage:
-        """A client of ``storage_url`` for URLs and signatures only: it never authenticates.
-
-        Its static credential holds no real token, so nothing it builds needs one.
-        """
-        client = self._offline.get(storage_url)
-        if client is None:
-            credential = StaticCredential("offline-url-builder", storage_url)
-            client = ObjectStorage(credential, transport=self.transport)
-            self._offline[storage_url] = client
-        return client
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -158,8 +117,9 @@ def _build(config: StorageConfig) -> Client:
         pool["pool_maxsize"] = config.pool_maxsize
     transport, _owned = get_transport(config.transport, ca_bundle=config.ca_bundle, **pool)
     try:
-        credential = RecordingCredential(build_credential(config, TransportSender(transport)))
-        kwargs: dict[str, Any] = {}
+        credential = build_credential(config, TransportSender(transport))
+        # Known without a request, so url() never authenticates.
+        kwargs: dict[str, Any] = {"storage_url": config.known_storage_url()}
         if config.timeout is not None:
             timeout = config.timeout
             kwargs["timeout"] = (
@@ -178,7 +138,7 @@ def _build(config: StorageConfig) -> Client:
     except BaseException:
         transport.close()
         raise
-    return Client(objects, credential, transport)
+    return Client(objects, transport)
 
 
 def get_client(config: StorageConfig) -> Client:

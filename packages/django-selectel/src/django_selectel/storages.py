@@ -44,9 +44,9 @@ from selectel_objects import (
     ObjectReader,
     ObjectStorage,
     PutResult,
+    SendMeFileVariant,
     SubdirEntry,
 )
-from selectel_objects._sendmefile import SendMeFileVariant
 
 from django_selectel import _config
 from django_selectel._clients import get_client
@@ -298,7 +298,7 @@ class SelectelStorage(Storage):
 
     def known_storage_url(self) -> str | None:
         """The storage URL if it is known without a request (configured, or seen already)."""
-        return self._config.known_storage_url() or get_client(self._config).credential.storage_url
+        return self.client.known_storage_url
 
     def _container(self, name: str) -> Container:
         """The container to upload into; with ``auto_create_container``, created once."""
@@ -616,27 +616,16 @@ class SelectelStorage(Storage):
         *,
         create_only: bool,
     ) -> PutResult:
-        """Upload in segments (SLO); headers the segment upload cannot carry follow in a POST.
-
-        Creating only if absent cannot be atomic here: a HEAD checks first.
-        """
-        if create_only and container.object_exists(object_name):
-            raise AlreadyExistsError(f"{object_name!r} exists", status=412)
-        direct = {"content_type", "metadata", "cache_control", "content_disposition"}
-        later = {k: v for k, v in kwargs.items() if k not in direct | {"delete_after"}}
-        result = container.upload_large(
+        """Upload in segments (SLO); create-only is atomic (the manifest PUT carries
+        ``If-None-Match: *``). Overwriting drops the segments of the version replaced."""
+        return container.upload_large(
             object_name,
             body.stream,
             segment_size=self._config.segment_size,
-            **{
-                k: v
-                for k, v in kwargs.items()
-                if k in direct or (k == "delete_after" and not later)
-            },
+            if_none_match=create_only,
+            delete_old_segments=not create_only,
+            **kwargs,
         )
-        if later:
-            container.post_object_metadata(object_name, **kwargs)
-        return result
 
     def _store(
         self, name: str, content: Any, *, max_length: int | None, overwrite: bool | None = None
@@ -766,9 +755,13 @@ class SelectelStorage(Storage):
         name: str,
         *,
         variant: SendMeFileVariant = "inplace",
+        disable_web: bool | None = None,
         max_size: int | None = None,
-        expire: int | None = None,
         allow_overwrite: bool | None = None,
+        default_expire: int | None = None,
+        expire: int | None = None,
+        delete_at: int | None = None,
+        ignore_filename: bool | None = None,
         password: str | None = None,
         help_text: str | None = None,
     ) -> str:
@@ -776,16 +769,21 @@ class SelectelStorage(Storage):
 
         Anyone may then ``PUT`` a file to the URL (with ``X-Filename``), without
         credentials; ``variant`` ``"inplace"`` stores exactly one file under ``name``.
-        Costs one request (the link is an object). Options as in Selectel's legacy API.
+        Costs one request (the link is an object). Options as in
+        :meth:`selectel_objects.Container.create_sendmefile_link`.
         """
         _, container, object_name = self._locate(name)
         self._container(container).create_sendmefile_link(
             object_name,
             variant=variant,
-            password=password,
+            disable_web=disable_web,
             max_size=max_size,
             allow_overwrite=allow_overwrite,
+            default_expire=default_expire,
             expire=expire,
+            delete_at=delete_at,
+            ignore_filename=ignore_filename,
+            password=password,
             help_text=help_text,
         )
         return self._offline(container).public_url(object_name)
@@ -800,14 +798,13 @@ class SelectelStorage(Storage):
 
     def _offline(self, container: str) -> Container:
         """A client for ``container`` that builds URLs and signatures, and never sends."""
-        url = self.known_storage_url()
-        if url is None:
+        if self.known_storage_url() is None:
             raise ImproperlyConfigured(
                 "url() makes no request, and the storage URL is not known yet (no request has "
                 "been made): set the 'storage_url' option, or 'custom_domain'/'domains' for "
                 "public files"
             )
-        return get_client(self._config).offline(url).container(container)
+        return self.client.container(container)
 
 
 def _chunks(source: Any) -> Iterator[Any]:

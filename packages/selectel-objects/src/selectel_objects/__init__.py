@@ -34,6 +34,7 @@ from selectel_objects._generated.models import (
 from selectel_objects._http import Headers, HttpRequest, HttpResponse, Timeout
 from selectel_objects._reader import ObjectReader
 from selectel_objects._retry import RetryPolicy
+from selectel_objects._sendmefile import SendMeFileVariant
 from selectel_objects._transport import Transport, TransportSender, get_transport
 from selectel_objects._urllib3 import Urllib3Transport
 from selectel_objects.errors import (
@@ -97,6 +98,7 @@ __all__ = [
     "ReadTimeout",
     "RequestsTransport",
     "RetryPolicy",
+    "SendMeFileVariant",
     "ServerError",
     "SubdirEntry",
     "Timeout",

@@ -54,6 +54,10 @@ class ObjectStorage:
         ca_bundle: A PEM file of CAs to trust instead of the system's.
         verify: ``False`` disables TLS verification (test setups only).
         pool_maxsize: Connections kept per host (size it to your thread count).
+        storage_url: The account URL (``https://.../v1/<account>``) to use for requests and
+            URLs instead of the one that comes with the token; with it,
+            :meth:`Container.public_url`, :meth:`Container.temp_url` and
+            :meth:`Container.form_post` work before any request.
     """
 
     def __init__(
@@ -66,11 +70,12 @@ class ObjectStorage:
         ca_bundle: str | os.PathLike[str] | None = None,
         verify: bool = True,
         pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
+        storage_url: str | None = None,
     ) -> None:
         built, owned = get_transport(
             transport, ca_bundle=ca_bundle, verify=verify, pool_maxsize=pool_maxsize
         )
-        self._setup(credential, built, owned, timeout, retry)
+        self._setup(credential, built, owned, timeout, retry, storage_url)
 
     def _setup(
         self,
@@ -79,7 +84,10 @@ class ObjectStorage:
         owned: bool,
         timeout: Timeout | float | None,
         retry: RetryPolicy | None,
+        storage_url: str | None,
     ) -> None:
+        if storage_url is not None and not storage_url.startswith(("https://", "http://")):
+            raise ValueError("storage_url must be an http(s):// URL")
         if not isinstance(credential, TokenCredential):
             raise TypeError(
                 "credential must have get_token() and invalidate(), "
@@ -92,6 +100,7 @@ class ObjectStorage:
             timeout=Timeout.of(timeout),
             retry=retry if retry is not None else RetryPolicy(),
             user_agent=_user_agent(),
+            storage_url=storage_url,
         )
 
     @classmethod
@@ -103,6 +112,9 @@ class ObjectStorage:
         """A client whose credential (``make_credential(sender=..., **credential options)``)
         sends its token requests through the client's own transport."""
         client = {key: options.pop(key) for key in _CLIENT_OPTIONS if key in options}
+        if client.get("storage_url") is not None:
+            # The credential takes it too: a static token, for one, needs it.
+            options["storage_url"] = client["storage_url"]
         built, owned = get_transport(
             client.get("transport"),
             ca_bundle=client.get("ca_bundle"),
@@ -116,7 +128,14 @@ class ObjectStorage:
                 built.close()
             raise
         storage = cls.__new__(cls)
-        storage._setup(credential, built, owned, client.get("timeout"), client.get("retry"))
+        storage._setup(
+            credential,
+            built,
+            owned,
+            client.get("timeout"),
+            client.get("retry"),
+            client.get("storage_url"),
+        )
         return storage
 
     @classmethod
@@ -125,11 +144,16 @@ class ObjectStorage:
         :func:`selectel_auth.credential_from_env`); token requests use this client's transport.
 
         ``options``: this client's (``transport``, ``timeout``, ``retry``, ``ca_bundle``,
-        ``verify``, ``pool_maxsize``, as for the constructor); the others override variables
+        ``verify``, ``pool_maxsize``, ``storage_url`` (also given to the credential; default
+        ``SELECTEL_STORAGE_URL``), as for the constructor); the others override variables
         and configure the credential (``cache``, ``refresh_margin``, ...).
         """
         from selectel_auth import credential_from_env  # noqa: PLC0415 - keeps import light
 
+        if options.get("storage_url") is None:
+            options["storage_url"] = (os.environ if environ is None else environ).get(
+                "SELECTEL_STORAGE_URL"
+            ) or None
         return cls._with_sender(lambda **rest: credential_from_env(environ, **rest), options)
 
     @classmethod
@@ -181,8 +205,17 @@ class ObjectStorage:
 
     @property
     def storage_url(self) -> str:
-        """The account URL (``https://.../v1/<account>``); authenticates when needed."""
-        return self._pipeline.token()[1]
+        """The account URL (``https://.../v1/<account>``); authenticates when not known.
+
+        See :attr:`known_storage_url` for the variant that never makes a request.
+        """
+        return self.known_storage_url or self._pipeline.token()[1]
+
+    @property
+    def known_storage_url(self) -> str | None:
+        """The account URL if known without a request, else ``None``: the ``storage_url``
+        given to the constructor, else the URL of the last token used. Never authenticates."""
+        return self._pipeline.known_storage_url()
 
     def container(self, name: str, *, public_base_url: str | None = None) -> Container:
         """A client for container ``name``; no request is made.

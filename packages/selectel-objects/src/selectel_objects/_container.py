@@ -598,9 +598,20 @@ class Container:
 
     # -- signed URLs and forms (offline once the storage URL is known) -----------------------
 
+    def _offline_url(self) -> str:
+        """``<storage_url>/<container>``, built without a request."""
+        base = self._storage.known_storage_url
+        if base is None:
+            raise ObjectStorageError(
+                "the storage URL is not known yet (no request has been made): pass "
+                "storage_url= to ObjectStorage, or public_base_url= to container() for "
+                "public URLs"
+            )
+        return f"{base}/{quote_container(self._name)}"
+
     def _object_url(self, name: str) -> str:
         check_object_name(name)
-        return f"{self._storage.storage_url}/{quote_container(self._name)}/{quote_object(name)}"
+        return f"{self._offline_url()}/{quote_object(name)}"
 
     def temp_url(
         self,
@@ -651,7 +662,7 @@ class Container:
         """A signed browser upload form (Swift FormPost): POST ``multipart/form-data`` with
         ``form.fields`` (before the file fields) to ``form.action``. Files are stored as
         ``<prefix><filename>``. ``key`` is a Temp-URL key; see :meth:`temp_url` for expiry."""
-        action = f"{self._storage.storage_url}/{quote_container(self._name)}"
+        action = self._offline_url()
         if prefix:
             action += "/" + quote_object(check_object_name(prefix))
         return sign_form_post(
@@ -670,20 +681,35 @@ class Container:
         name: str,
         *,
         variant: SendMeFileVariant = "plain",
-        password: str | bytes | None = None,
+        disable_web: bool | None = None,
         max_size: int | None = None,
         allow_overwrite: bool | None = None,
+        default_expire: int | None = None,
         expire: int | None = None,
+        delete_at: int | None = None,
+        ignore_filename: bool | None = None,
+        password: str | bytes | None = None,
         help_text: str | None = None,
     ) -> PutResult:
         """Create a Selectel *sendmefile* upload link at ``name`` (legacy storage only):
-        anyone may then PUT files to :meth:`public_url` of ``name``."""
+        anyone may then PUT files to :meth:`public_url` of ``name``.
+
+        Options left as ``None`` are not sent (the service default applies): ``disable_web``
+        turns off the web upload form; ``max_size`` caps an upload; ``allow_overwrite`` lets
+        uploads replace objects; ``default_expire`` and ``expire`` are seconds (at least
+        3600); ``delete_at`` is a Unix time; ``ignore_filename`` ignores the uploader's file
+        name; ``password`` protects the link (only its SHA-1 is sent); ``help_text`` is shown
+        on the web form."""
         headers, body = build_sendmefile_link(
             variant=variant,
-            password=password,
+            disable_web=disable_web,
             max_size=max_size,
             allow_overwrite=allow_overwrite,
+            default_expire=default_expire,
             expire=expire,
+            delete_at=delete_at,
+            ignore_filename=ignore_filename,
+            password=password,
             help_text=help_text,
         )
         content_type = headers.pop("Content-Type")
@@ -739,7 +765,11 @@ class Container:
         metadata: Mapping[str, str] | None = None,
         cache_control: str | None = None,
         content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        delete_at: int | datetime | None = None,
         delete_after: int | None = None,
+        if_none_match: bool = False,
+        headers: Mapping[str, str] | None = None,
         progress: Progress | None = None,
     ) -> PutResult:
         """Store a large object as a Static Large Object: segments, then a manifest.
@@ -763,7 +793,14 @@ class Container:
         **Replacing** a large object leaves the old version's segments in place (Swift does
         not know they are unused); ``delete_old_segments=True`` deletes those the new
         version does not use, once its manifest is stored (a reader of the old version in
-        that moment fails). ``delete_after`` applies to the manifest only.
+        that moment fails).
+
+        The object's headers (``content_type``, ``metadata``, ``cache_control``,
+        ``content_disposition``, ``content_encoding``, ``delete_at``, ``delete_after``,
+        extra ``headers``) go on the manifest, as for :meth:`put_object`; expiry applies to
+        the manifest only. ``if_none_match=True`` only creates, atomically: the manifest PUT
+        carries ``If-None-Match: *``; when the name is taken it raises
+        :class:`AlreadyExistsError` and deletes the segments just uploaded.
 
         ``progress(bytes_done, total)`` is called from the worker threads, one call at a
         time; ``total`` is ``None`` for a stream. Read the object back with
@@ -785,6 +822,12 @@ class Container:
                 "metadata": metadata,
                 "cache_control": cache_control,
                 "content_disposition": content_disposition,
+                "content_encoding": content_encoding,
+                "delete_at": (
+                    int(delete_at.timestamp()) if isinstance(delete_at, datetime) else delete_at
+                ),
                 "delete_after": delete_after,
+                "if_none_match": if_none_match,
+                "headers": headers,
             },
         )

@@ -44,7 +44,12 @@ from selectel_objects._slo import (
     segment_prefix,
     segments_container,
 )
-from selectel_objects.errors import ChecksumMismatchError, NotFoundError, ObjectStorageError
+from selectel_objects.errors import (
+    AlreadyExistsError,
+    ChecksumMismatchError,
+    NotFoundError,
+    ObjectStorageError,
+)
 
 if TYPE_CHECKING:
     from selectel_objects._container import Container
@@ -98,6 +103,12 @@ def upload_large(
         segments = job.run(threads)
         old = _stored_segments(container, name) if delete_old_segments else []
         result = _put_manifest(container, name, segments, manifest_options)
+    except AlreadyExistsError:
+        # Create-only and the name is taken: these segments serve nobody, unless the object
+        # there is an earlier upload of the same file, which uses them.
+        in_use = {n for c, n in _stored_segments(container, name) if c == job.segment_container}
+        job.remove_uploaded(keep=in_use)
+        raise
     except Exception:
         if not job.resumable:  # nobody can come back for the segments: delete them
             job.remove_uploaded()
@@ -482,8 +493,14 @@ class _Upload:
             if self._progress is not None:
                 self._progress(self._done + sum(self._sending.values()), self._source.total)
 
-    def remove_uploaded(self) -> None:
-        """Delete the segments this upload stored (quietly: the upload's error matters).
+    @property
+    def segment_container(self) -> str:
+        """The name of the container the segments go to."""
+        return self._store.name
+
+    def remove_uploaded(self, keep: frozenset[str] | set[str] = frozenset()) -> None:
+        """Delete the segments this upload stored (quietly: the upload's error matters),
+        except those named in ``keep``.
 
         The listing finds those whose answer was lost (a segment stored just as its upload
         failed); the upload id is this upload's own, so everything under it goes.
@@ -496,6 +513,7 @@ class _Upload:
             names.update(
                 entry.name for entry in self._store.list_objects(prefix=self._prefix) if entry.name
             )
+        names -= keep
         if names:
             with contextlib.suppress(Exception):
                 self._store.delete_objects(sorted(names))
@@ -528,6 +546,7 @@ def _put_manifest(
     # ETag (MD5 of the segment ETags) against the one sent.
     manifest = build_manifest(segments)
     expected = manifest_etag(segments)
+    create_only = bool(options.get("if_none_match"))
     response = container._pipeline.send(
         lambda base: ops.build_put_object_request(
             base,
@@ -539,7 +558,20 @@ def _put_manifest(
             **options,
         ),
         body=UploadBody(manifest),
+        errors={412: AlreadyExistsError} if create_only else None,
+        # A create-only manifest whose answer was lost finds, sent again, the object it
+        # stored: 412 is then success if that object is this one (same ETag of ETags).
+        ok_after_retry=frozenset({412}) if create_only else frozenset(),
     )
+    if response.status == 412:
+        info = container.head_object(name)
+        if info.etag != expected:
+            raise AlreadyExistsError(
+                f"{container.name}/{name} already exists", status=412, request_id=info.request_id
+            )
+        return PutResult(
+            etag=info.etag, last_modified=info.last_modified, request_id=info.request_id
+        )
     result = ops.parse_put_object_response(response.headers)
     if result.etag is not None and result.etag != expected:
         raise ChecksumMismatchError(

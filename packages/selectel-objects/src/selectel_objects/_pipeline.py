@@ -56,22 +56,32 @@ class Pipeline:
         timeout: Timeout,
         retry: RetryPolicy,
         user_agent: str,
+        storage_url: str | None = None,
     ) -> None:
         self.transport = transport
+        self.storage_url = storage_url.rstrip("/") if storage_url else None
+        #: The storage URL of the last token used, so URLs can be built without a request.
+        self.seen_storage_url: str | None = None
         self.credential = credential
         self.timeout = timeout
         self.retry = retry
         self._user_agent = user_agent
 
     def token(self) -> tuple[AccessToken, str]:
-        """A token and its storage URL."""
+        """A token and the storage URL to send to (the override, else the token's)."""
         token = self.credential.get_token()
-        if not token.storage_url:
+        url = self.storage_url or (token.storage_url or "").rstrip("/")
+        if not url:
             raise ObjectStorageError(
                 "the credential gave a token without a storage URL; "
-                "set storage_url on the credential (SELECTEL_STORAGE_URL)"
+                "pass storage_url= to ObjectStorage (or SELECTEL_STORAGE_URL)"
             )
-        return token, token.storage_url
+        self.seen_storage_url = url
+        return token, url
+
+    def known_storage_url(self) -> str | None:
+        """The storage URL if known without a request: the override, else the last seen."""
+        return self.storage_url or self.seen_storage_url
 
     def send(
         self,

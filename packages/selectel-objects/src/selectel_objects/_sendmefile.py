@@ -32,6 +32,7 @@ __all__ = [
     "upload_headers",
 ]
 
+#: The name of a link variant (see :data:`SENDMEFILE_VARIANTS`).
 SendMeFileVariant = Literal[
     "plain", "inplace", "timepostfix", "autopostfix", "folderday", "folderhour", "folderuniq"
 ]
