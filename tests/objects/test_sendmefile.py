@@ -241,10 +241,14 @@ def test_fake_accepts_an_upload_signed_with_the_password(
     reply = http.request("PUT", link, body=b"%PDF-1.7", headers=headers)  # no token
     assert reply.status == 201
     assert reply.headers["X-Uploaded-As"] == "contract.pdf"
-    # Read back through the store: the fake cannot yet send the UTF-8 origin-filename header.
     stored = fake_swift.store.get_object("inbox", "contract.pdf")
     assert stored.data == b"%PDF-1.7"
     assert stored.metadata["origin-filename"] == "мой договор.pdf"
+    # Swift sends the metadata's UTF-8 bytes; urllib3 hands header values over as Latin-1.
+    head = plain.request("HEAD", "/inbox/contract.pdf")
+    assert head.status == 200
+    sent = head.headers["X-Object-Meta-Origin-Filename"]
+    assert sent.encode("latin-1") == "мой договор.pdf".encode()
 
 
 def test_fake_refuses_wrong_or_expired_signatures(
