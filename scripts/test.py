@@ -136,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     REPORTS.mkdir(parents=True, exist_ok=True)
     run = [uv, "run", "--no-sync"]
 
-    def pytest_cmd(name: str, *extra: str) -> list[str]:
-        return [*run, "pytest", f"--junitxml={REPORTS / name}.xml", *extra]
+    def pytest_cmd(name: str, *extra: str, prefix: tuple[str, ...] = ()) -> list[str]:
+        return [*run, *prefix, "pytest", f"--junitxml={REPORTS / name}.xml", *extra]
 
     steps: list[tuple[str, list[list[str]] | Callable[[], bool]]] = [
         ("lint", [[*run, "ruff", "check", "."], [*run, "ruff", "format", "--check", "."]]),
@@ -147,18 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         ("real-swift", lambda: real_swift_step(pytest_cmd)),
         (
             "django-4.2",
-            [
-                [
-                    uv,
-                    "run",
-                    "--no-sync",
-                    "--with",
-                    "django>=4.2,<5",
-                    "pytest",
-                    f"--junitxml={REPORTS / 'django42'}.xml",
-                    "tests/djangostorage",
-                ]
-            ],
+            [pytest_cmd("django42", "tests/djangostorage", prefix=("--with", "django>=4.2,<5"))],
         ),
     ]
     for stale in REPORTS.glob("*.xml"):
