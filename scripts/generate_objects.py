@@ -4,8 +4,8 @@
     uv run python scripts/generate_objects.py --check   # exit 1 with a diff if it is stale
 
 Input: ``packages/selectel-objects/api/swift.toml`` (the format is described at its top).
-Output: ``packages/selectel-objects/src/selectel_objects/_generated/`` -- ``models.py`` (attrs
-result types and their readers), ``operations.py`` (``build_<op>_request`` /
+Output: ``packages/selectel-objects/src/selectel_objects/_protocol/_generated/`` --
+``models.py`` (attrs result types and their readers), ``operations.py`` (``build_<op>_request`` /
 ``parse_<op>_response``), ``errors.py`` (status -> exception class). The steps are
 load (parse and validate into plain dataclasses, every problem collected) -> render (string
 templates) -> ``ruff format``; the output folder is wiped before writing.
@@ -27,7 +27,9 @@ import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTION = ROOT / "packages" / "selectel-objects" / "api" / "swift.toml"
-OUTPUT = ROOT / "packages" / "selectel-objects" / "src" / "selectel_objects" / "_generated"
+OUTPUT = (
+    ROOT / "packages" / "selectel-objects" / "src" / "selectel_objects" / "_protocol" / "_generated"
+)
 
 HEADER_TYPES = {"str", "int", "float", "bool", "etag", "http_date", "meta"}
 JSON_TYPES = {"str", "int", "iso_date"}
@@ -471,7 +473,7 @@ def _render_models(d: Description, source: str) -> str:
         "from datetime import datetime\n"
         "from typing import Any\n\n"
         "import attrs\n\n"
-        "from selectel_objects import _codec\n\n"
+        "from selectel_objects._protocol import codec as _codec\n\n"
         f"__all__ = [\n{exports}]\n\n\n{body}"
     )
 
@@ -634,9 +636,9 @@ def _render_operations(d: Description, source: str) -> str:
         'those that answer with a result."""\n\n'
         "from __future__ import annotations\n\n"
         f"{imports}\n"
-        "from selectel_objects import _codec\n"
-        "from selectel_objects._http import Headers, HttpRequest\n"
-        f"from selectel_objects._names import {', '.join(quoters)}\n\n"
+        "from selectel_objects._protocol import codec as _codec\n"
+        "from selectel_objects._protocol.http import Headers, HttpRequest\n"
+        f"from selectel_objects._protocol.names import {', '.join(quoters)}\n\n"
         f"from .models import {', '.join(model_imports)}\n\n"
         f"__all__ = [\n{exports}]\n\n{constants}\n\n"
         + "\n\n".join(_render_operation(op, models) for op in d.operations)

@@ -18,10 +18,9 @@ ALLOWED_IMPORTS = {
     "datetime",
     "types",
     "typing",
-    "selectel_objects",
-    "selectel_objects._codec",
-    "selectel_objects._http",
-    "selectel_objects._names",
+    "selectel_objects._protocol",
+    "selectel_objects._protocol.http",
+    "selectel_objects._protocol.names",
     "selectel_objects.errors",
     "models",
 }

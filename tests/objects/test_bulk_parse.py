@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 import urllib3
-from selectel_objects._bulk import (
+from selectel_objects._features.bulk import (
     BulkDeleteResult,
     BulkError,
     bulk_delete_bodies,

@@ -17,7 +17,7 @@ from selectel_objects import (
     NotFoundError,
     ObjectStorage,
 )
-from selectel_objects._formpost import FormFile, encode_multipart
+from selectel_objects._features.formpost import FormFile, encode_multipart
 
 from tests.fakeswift.app import FakeSwift
 

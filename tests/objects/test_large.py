@@ -25,7 +25,7 @@ from selectel_objects import (
     RetryPolicy,
     ServerError,
 )
-from selectel_objects._slo import SegmentInfo, manifest_etag
+from selectel_objects._protocol.slo import SegmentInfo, manifest_etag
 
 from tests.fakeswift.app import FakeSwift
 

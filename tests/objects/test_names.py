@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from selectel_objects import Container, InvalidNameError, ObjectStorage
-from selectel_objects._names import quote_container, quote_object
+from selectel_objects._protocol.names import quote_container, quote_object
 
 from tests.fakeswift.app import FakeSwift
 

@@ -7,7 +7,7 @@ from email.utils import format_datetime
 
 import pytest
 from selectel_objects import ObjectStorage, RetryPolicy, Timeout
-from selectel_objects._retry import parse_retry_after
+from selectel_objects._pipeline.retry import parse_retry_after
 
 
 def test_retry_after_forms() -> None:

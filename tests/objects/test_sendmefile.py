@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import urllib3
-from selectel_objects._sendmefile import (
+from selectel_objects._features.sendmefile import (
     SENDMEFILE_MAX_SIZE,
     SENDMEFILE_SECRET_HEADERS,
     SENDMEFILE_VARIANTS,

@@ -12,8 +12,8 @@ import pytest
 import urllib3
 from hypothesis import given
 from hypothesis import strategies as st
-from selectel_objects._bulk import BulkError
-from selectel_objects._slo import (
+from selectel_objects._features.bulk import BulkError
+from selectel_objects._protocol.slo import (
     MAX_SEGMENT_SIZE,
     ManifestEntry,
     SegmentInfo,

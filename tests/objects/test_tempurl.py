@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import urllib3
-from selectel_objects._tempurl import sign_legacy_temp_url, sign_temp_url
+from selectel_objects._features.tempurl import sign_legacy_temp_url, sign_temp_url
 from selectel_objects.errors import InvalidNameError
 from swiftclient.utils import generate_temp_url
 

@@ -29,8 +29,8 @@ from selectel_objects import (
     Urllib3Transport,
     get_transport,
 )
-from selectel_objects import _requests as requests_backend
-from selectel_objects._http import Headers
+from selectel_objects._protocol.http import Headers
+from selectel_objects._transports import requests_transport as requests_backend
 from werkzeug import Request, Response
 
 from tests.fakeswift.app import FakeSwift

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from selectel_objects._account import ObjectStorage
-from selectel_objects._bulk import BulkDeleteResult, BulkError, ExtractArchiveResult
-from selectel_objects._container import Container
-from selectel_objects._formpost import FormPostForm
-from selectel_objects._generated.models import (
+from selectel_objects._client.container import Container
+from selectel_objects._client.reader import ObjectReader
+from selectel_objects._client.storage import ObjectStorage
+from selectel_objects._features.bulk import BulkDeleteResult, BulkError, ExtractArchiveResult
+from selectel_objects._features.formpost import FormPostForm
+from selectel_objects._features.sendmefile import SendMeFileVariant
+from selectel_objects._pipeline.retry import RetryPolicy
+from selectel_objects._protocol._generated.models import (
     AccountInfo,
     ContainerEntry,
     ContainerInfo,
@@ -31,12 +34,9 @@ from selectel_objects._generated.models import (
     PutResult,
     SubdirEntry,
 )
-from selectel_objects._http import Headers, HttpRequest, HttpResponse, Timeout
-from selectel_objects._reader import ObjectReader
-from selectel_objects._retry import RetryPolicy
-from selectel_objects._sendmefile import SendMeFileVariant
-from selectel_objects._transport import Transport, TransportSender, get_transport
-from selectel_objects._urllib3 import Urllib3Transport
+from selectel_objects._protocol.http import Headers, HttpRequest, HttpResponse, Timeout
+from selectel_objects._transports.seam import Transport, TransportSender, get_transport
+from selectel_objects._transports.urllib3_transport import Urllib3Transport
 from selectel_objects.errors import (
     AlreadyExistsError,
     AuthorizationError,
@@ -60,7 +60,7 @@ from selectel_objects.errors import (
 )
 
 if TYPE_CHECKING:
-    from selectel_objects._requests import RequestsTransport
+    from selectel_objects._transports.requests_transport import RequestsTransport
 
 __all__ = [
     "AccountInfo",
@@ -115,7 +115,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> Any:
     # requests is an optional extra: import its transport only when someone asks for it.
     if name == "RequestsTransport":
-        from selectel_objects._requests import RequestsTransport  # noqa: PLC0415
+        from selectel_objects._transports.requests_transport import RequestsTransport  # noqa: PLC0415
 
         return RequestsTransport
     raise AttributeError(f"module 'selectel_objects' has no attribute {name!r}")

@@ -5,7 +5,7 @@ Every error derives from :class:`ObjectStorageError`. Errors that come from an H
 asks for); messages never carry a token, key or password.
 
 Which HTTP status raises which class is fixed in ``api/swift.toml`` (``[errors]``) and generated
-into ``selectel_objects._generated.errors``.
+into ``selectel_objects._protocol._generated.errors``.
 """
 
 from __future__ import annotations

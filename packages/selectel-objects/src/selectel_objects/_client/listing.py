@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from selectel_objects._http import HttpRequest
-    from selectel_objects._pipeline import Pipeline
+    from selectel_objects._pipeline.pipeline import Pipeline
+    from selectel_objects._protocol.http import HttpRequest
 
 __all__ = ["MAX_PAGE_SIZE", "listing"]
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from selectel_auth import AuthTransportError, HttpReply
 
-from selectel_objects._http import Headers, HttpRequest, HttpResponse, Timeout
+from selectel_objects._protocol.http import Headers, HttpRequest, HttpResponse, Timeout
 from selectel_objects.errors import TlsError, TransportError
 
 __all__ = [
@@ -27,8 +27,8 @@ DEFAULT_POOL_MAXSIZE = 32
 
 #: Backend names and where each lives; a backend module is imported only when chosen.
 TRANSPORTS: Mapping[str, tuple[str, str]] = {
-    "urllib3": ("selectel_objects._urllib3", "Urllib3Transport"),
-    "requests": ("selectel_objects._requests", "RequestsTransport"),
+    "urllib3": ("selectel_objects._transports.urllib3_transport", "Urllib3Transport"),
+    "requests": ("selectel_objects._transports.requests_transport", "RequestsTransport"),
 }
 
 

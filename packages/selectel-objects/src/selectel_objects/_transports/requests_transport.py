@@ -13,9 +13,9 @@ except ImportError as exc:  # pragma: no cover - exercised in a clean environmen
         "pip install 'selectel-objects[requests]'"
     ) from exc
 
-from selectel_objects._http import Headers, HttpRequest, HttpResponse, RequestBody, Timeout
-from selectel_objects._transport import DEFAULT_POOL_MAXSIZE, safe_url
-from selectel_objects._urllib3 import (
+from selectel_objects._protocol.http import Headers, HttpRequest, HttpResponse, RequestBody, Timeout
+from selectel_objects._transports.seam import DEFAULT_POOL_MAXSIZE, safe_url
+from selectel_objects._transports.urllib3_transport import (
     URLLIB3_ERRORS,
     Urllib3Response,
     buffer,

@@ -21,7 +21,7 @@ import time
 from typing import Literal
 from urllib.parse import quote, unquote, urlsplit
 
-from ._names import check_container_name, check_object_name
+from selectel_objects._protocol.names import check_container_name, check_object_name
 
 __all__ = [
     "TEMP_URL_DIGESTS",

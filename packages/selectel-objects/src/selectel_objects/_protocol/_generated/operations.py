@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from selectel_objects import _codec
-from selectel_objects._http import Headers, HttpRequest
-from selectel_objects._names import quote_container, quote_object
+from selectel_objects._protocol import codec as _codec
+from selectel_objects._protocol.http import Headers, HttpRequest
+from selectel_objects._protocol.names import quote_container, quote_object
 
 from .models import (
     AccountInfo,

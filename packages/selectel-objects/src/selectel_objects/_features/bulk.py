@@ -10,15 +10,20 @@ bad arguments :class:`ValueError`, and a body that is not the documented JSON
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
-from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import attrs
 
-from ._names import check_container_name, check_object_name
-from .errors import ObjectStorageError
+from selectel_objects._protocol.names import check_container_name, check_object_name
+from selectel_objects._protocol.replies import (
+    BulkError,
+    count,
+    load_document,
+    parse_errors,
+    response_status,
+    text,
+)
 
 __all__ = [
     "MAX_DELETES_PER_REQUEST",
@@ -74,18 +79,6 @@ def bulk_delete_bodies(
 
 
 @attrs.frozen
-class BulkError:
-    """One entry of ``"Errors"``: the (decoded) path Swift names and its status.
-
-    ``status`` is ``None`` when Swift gave only a message (then in ``reason``).
-    """
-
-    path: str
-    status: int | None
-    reason: str
-
-
-@attrs.frozen
 class BulkDeleteResult:
     """Outcome of one bulk-delete request, from its body.
 
@@ -133,10 +126,10 @@ def parse_bulk_delete(body: bytes | str, *, http_status: int | None = None) -> B
     return BulkDeleteResult(
         status=status,
         reason=reason,
-        deleted=_count(document, "Number Deleted"),
-        not_found=_count(document, "Number Not Found"),
+        deleted=count(document, "Number Deleted"),
+        not_found=count(document, "Number Not Found"),
         errors=parse_errors(document),
-        response_body=_text(document.get("Response Body")),
+        response_body=text(document.get("Response Body")),
     )
 
 
@@ -149,79 +142,11 @@ def parse_extract_archive(
     return ExtractArchiveResult(
         status=status,
         reason=reason,
-        files_created=_count(document, "Number Files Created"),
+        files_created=count(document, "Number Files Created"),
         errors=parse_errors(document),
-        response_body=_text(document.get("Response Body")),
+        response_body=text(document.get("Response Body")),
     )
 
 
 def _body(lines: list[str]) -> bytes:
     return "".join(line + "\n" for line in lines).encode("ascii")
-
-
-# The three helpers below also read SLO heartbeat answers (_slo); they are not public API.
-
-
-def load_document(body: bytes | str, what: str) -> dict[str, Any]:
-    """The JSON object of a bulk-style answer, after any keep-alive whitespace."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    # Heartbeat keep-alive whitespace comes before the JSON document.
-    text = text.strip()
-    try:
-        document = json.loads(text)
-    except ValueError:
-        raise ObjectStorageError(f"the {what} answer is not JSON: {text[:120]!r}") from None
-    if not isinstance(document, dict):
-        raise ObjectStorageError(f"the {what} answer is not a JSON object: {text[:120]!r}")
-    return document
-
-
-def response_status(document: dict[str, Any], http_status: int | None) -> tuple[int, str]:
-    """``"Response Status"`` as (code, reason); ``http_status`` when the body has none."""
-    raw = document.get("Response Status")
-    if raw is None:
-        if http_status is None:
-            raise ObjectStorageError("the answer has no 'Response Status' (and no http_status)")
-        return http_status, ""
-    code, reason = _split_status(raw)
-    if code is None:
-        raise ObjectStorageError(f"unreadable 'Response Status': {raw!r}")
-    return code, reason
-
-
-def _split_status(raw: object) -> tuple[int | None, str]:
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw, ""
-    if isinstance(raw, str):
-        head, _, tail = raw.strip().partition(" ")
-        if head.isdigit() and len(head) == 3:
-            return int(head), tail
-        return None, raw
-    return None, str(raw)
-
-
-def _count(document: dict[str, Any], key: str) -> int:
-    value = document.get(key, 0)
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ObjectStorageError(f"{key!r} must be a non-negative integer; got {value!r}")
-    return value
-
-
-def parse_errors(document: dict[str, Any]) -> tuple[BulkError, ...]:
-    """The ``"Errors"`` list as :class:`BulkError` objects (names decoded)."""
-    raw = document.get("Errors") or []
-    if not isinstance(raw, list):
-        raise ObjectStorageError(f"'Errors' must be a list; got {raw!r}")
-    errors = []
-    for entry in raw:
-        if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], str):
-            raise ObjectStorageError(f"an 'Errors' entry must be [name, status]; got {entry!r}")
-        status, reason = _split_status(entry[1])
-        errors.append(BulkError(path=unquote(entry[0]), status=status, reason=reason))
-    return tuple(errors)
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""

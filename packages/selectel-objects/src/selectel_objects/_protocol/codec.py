@@ -13,7 +13,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from selectel_objects._http import Headers
+from selectel_objects._protocol.http import Headers
 from selectel_objects.errors import ObjectStorageError
 
 __all__ = [

@@ -8,13 +8,13 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from selectel_objects import _codec
-from selectel_objects._body import Progress
-from selectel_objects._generated import operations as ops
-from selectel_objects._generated.models import ObjectInfo
-from selectel_objects._http import HttpResponse
-from selectel_objects._pipeline import request_id_of
-from selectel_objects._retry import RetryPolicy
+from selectel_objects._pipeline.body import Progress
+from selectel_objects._pipeline.pipeline import request_id_of
+from selectel_objects._pipeline.retry import RetryPolicy
+from selectel_objects._protocol import codec as _codec
+from selectel_objects._protocol._generated import operations as ops
+from selectel_objects._protocol._generated.models import ObjectInfo
+from selectel_objects._protocol.http import HttpResponse
 from selectel_objects.errors import ChecksumMismatchError, ReadError
 
 if TYPE_CHECKING:

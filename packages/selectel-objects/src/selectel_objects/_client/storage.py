@@ -10,16 +10,16 @@ from typing import Any
 
 from selectel_auth import TokenCredential
 
-from selectel_objects._body import UploadBody
-from selectel_objects._bulk import BulkDeleteResult, bulk_delete_bodies, parse_bulk_delete
-from selectel_objects._container import Container
-from selectel_objects._generated import operations as ops
-from selectel_objects._generated.models import AccountInfo, ContainerEntry
-from selectel_objects._http import Timeout
-from selectel_objects._listing import MAX_PAGE_SIZE, listing
-from selectel_objects._pipeline import Pipeline
-from selectel_objects._retry import RetryPolicy
-from selectel_objects._transport import (
+from selectel_objects._client.container import Container
+from selectel_objects._client.listing import MAX_PAGE_SIZE, listing
+from selectel_objects._features.bulk import BulkDeleteResult, bulk_delete_bodies, parse_bulk_delete
+from selectel_objects._pipeline.body import UploadBody
+from selectel_objects._pipeline.pipeline import Pipeline
+from selectel_objects._pipeline.retry import RetryPolicy
+from selectel_objects._protocol._generated import operations as ops
+from selectel_objects._protocol._generated.models import AccountInfo, ContainerEntry
+from selectel_objects._protocol.http import Timeout
+from selectel_objects._transports.seam import (
     DEFAULT_POOL_MAXSIZE,
     Transport,
     TransportSender,

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from selectel_objects import _codec
+from selectel_objects._protocol import codec as _codec
 
 __all__ = [
     "AccountInfo",

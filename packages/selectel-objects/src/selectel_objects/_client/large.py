@@ -5,7 +5,7 @@ A large upload cuts the data into segments of ``segment_size`` bytes, uploads up
 worker streams its slice of a seekable file chunk by chunk, and a one-shot stream is spooled
 (to a temporary file beyond a few MiB) one segment per worker.
 
-Segment names come from :func:`~selectel_objects._slo.segment_name`. When the upload id is
+Segment names come from :func:`~selectel_objects._protocol.slo.segment_name`. When the upload id is
 deterministic -- the same unchanged local file, or the same ``upload_id`` given by the caller
 -- a second call finds the segments the first one stored, checks each against the local data
 (size and MD5) and uploads only the others.
@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 
-from selectel_objects._body import DEFAULT_CHUNK_SIZE, Progress, UploadBody
-from selectel_objects._bulk import parse_bulk_delete
-from selectel_objects._generated import operations as ops
-from selectel_objects._generated.models import ObjectEntry, PutResult
-from selectel_objects._slo import (
+from selectel_objects._features.bulk import parse_bulk_delete
+from selectel_objects._pipeline.body import DEFAULT_CHUNK_SIZE, Progress, UploadBody
+from selectel_objects._protocol._generated import operations as ops
+from selectel_objects._protocol._generated.models import ObjectEntry, PutResult
+from selectel_objects._protocol.slo import (
     DEFAULT_MAX_SEGMENTS,
     MAX_SEGMENT_SIZE,
     SegmentInfo,
@@ -52,7 +52,7 @@ from selectel_objects.errors import (
 )
 
 if TYPE_CHECKING:
-    from selectel_objects._container import Container
+    from selectel_objects._client.container import Container
 
 __all__ = ["DEFAULT_SEGMENT_SIZE", "DEFAULT_THREADS", "delete_with_segments", "upload_large"]
 

@@ -11,12 +11,20 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, BinaryIO
 
-from selectel_objects import _large
-from selectel_objects._body import DEFAULT_CHUNK_SIZE, Data, Progress, UploadBody
-from selectel_objects._bulk import BulkDeleteResult, ExtractArchiveResult, parse_extract_archive
-from selectel_objects._formpost import FormPostForm, sign_form_post
-from selectel_objects._generated import operations as ops
-from selectel_objects._generated.models import (
+from selectel_objects._client import large as _large
+from selectel_objects._client.listing import MAX_PAGE_SIZE, listing
+from selectel_objects._client.reader import ObjectReader
+from selectel_objects._features.bulk import (
+    BulkDeleteResult,
+    ExtractArchiveResult,
+    parse_extract_archive,
+)
+from selectel_objects._features.formpost import FormPostForm, sign_form_post
+from selectel_objects._features.sendmefile import SendMeFileVariant, build_sendmefile_link
+from selectel_objects._features.tempurl import sign_temp_url
+from selectel_objects._pipeline.body import DEFAULT_CHUNK_SIZE, Data, Progress, UploadBody
+from selectel_objects._protocol._generated import operations as ops
+from selectel_objects._protocol._generated.models import (
     ContainerInfo,
     CopyResult,
     ObjectEntry,
@@ -24,18 +32,14 @@ from selectel_objects._generated.models import (
     PutResult,
     SubdirEntry,
 )
-from selectel_objects._http import HttpResponse
-from selectel_objects._listing import MAX_PAGE_SIZE, listing
-from selectel_objects._names import (
+from selectel_objects._protocol.http import HttpResponse
+from selectel_objects._protocol.names import (
     check_container_name,
     check_object_name,
     object_path,
     quote_container,
     quote_object,
 )
-from selectel_objects._reader import ObjectReader
-from selectel_objects._sendmefile import SendMeFileVariant, build_sendmefile_link
-from selectel_objects._tempurl import sign_temp_url
 from selectel_objects.errors import (
     AlreadyExistsError,
     ChecksumMismatchError,
@@ -45,7 +49,7 @@ from selectel_objects.errors import (
 )
 
 if TYPE_CHECKING:
-    from selectel_objects._account import ObjectStorage
+    from selectel_objects._client.storage import ObjectStorage
 
 __all__ = ["ByteRange", "Container", "guess_type"]
 

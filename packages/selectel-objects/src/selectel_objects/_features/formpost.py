@@ -19,14 +19,14 @@ from typing import BinaryIO
 
 import attrs
 
-from ._names import check_container_name
-from ._tempurl import (
+from selectel_objects._features.tempurl import (
     check_digest,
     check_expires,
     hmac_signature,
     key_to_bytes,
     split_signed_url,
 )
+from selectel_objects._protocol.names import check_container_name
 
 __all__ = [
     "FORMPOST_MAX_VALUE_LENGTH",
@@ -77,7 +77,7 @@ def sign_form_post(
     query. ``expires`` is an absolute Unix time; ``max_file_size`` (bytes) and
     ``max_file_count`` bound the upload. ``redirect`` (optional; omit it for XHR uploads)
     receives ``?status=<code>&message=<text>`` after the upload. ``digest`` and
-    ``base64_signature`` work as for :func:`~selectel_objects._tempurl.sign_temp_url` (sha512
+    ``base64_signature`` work as for :func:`~.tempurl.sign_temp_url` (sha512
     always uses the ``sha512:<base64>`` form). ``x_delete_at`` (Unix time) or
     ``x_delete_after`` (seconds) make the uploaded objects expire; they are not signed.
 

@@ -19,9 +19,18 @@ from typing import Any
 
 import attrs
 
-from ._bulk import BulkError, load_document, parse_errors, response_status
-from ._names import MAX_OBJECT_NAME_BYTES, check_container_name, check_object_name
-from .errors import InvalidNameError, ObjectStorageError
+from selectel_objects._protocol.names import (
+    MAX_OBJECT_NAME_BYTES,
+    check_container_name,
+    check_object_name,
+)
+from selectel_objects._protocol.replies import (
+    BulkError,
+    load_document,
+    parse_errors,
+    response_status,
+)
+from selectel_objects.errors import InvalidNameError, ObjectStorageError
 
 __all__ = [
     "DEFAULT_MAX_MANIFEST_SIZE",

@@ -14,8 +14,8 @@ from typing import Any
 import urllib3
 from urllib3 import exceptions as u3
 
-from selectel_objects._http import Headers, HttpRequest, HttpResponse, Timeout
-from selectel_objects._transport import DEFAULT_POOL_MAXSIZE, safe_url
+from selectel_objects._protocol.http import Headers, HttpRequest, HttpResponse, Timeout
+from selectel_objects._transports.seam import DEFAULT_POOL_MAXSIZE, safe_url
 from selectel_objects.errors import (
     ConnectError,
     ConnectTimeout,

@@ -11,12 +11,12 @@ from http import HTTPStatus
 
 from selectel_auth import AccessToken, TokenCredential
 
-from selectel_objects._body import BodySourceError, UploadBody
-from selectel_objects._codec import first_header
-from selectel_objects._generated.errors import error_class
-from selectel_objects._http import HttpRequest, HttpResponse, Timeout
-from selectel_objects._retry import RetryPolicy, parse_retry_after
-from selectel_objects._transport import Transport, safe_url
+from selectel_objects._pipeline.body import BodySourceError, UploadBody
+from selectel_objects._pipeline.retry import RetryPolicy, parse_retry_after
+from selectel_objects._protocol._generated.errors import error_class
+from selectel_objects._protocol.codec import first_header
+from selectel_objects._protocol.http import HttpRequest, HttpResponse, Timeout
+from selectel_objects._transports.seam import Transport, safe_url
 from selectel_objects.errors import (
     AuthorizationError,
     ConnectError,
