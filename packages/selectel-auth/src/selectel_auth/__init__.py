@@ -4,6 +4,8 @@ Standard library only. Credentials follow the :class:`TokenCredential` protocol:
 ``get_token()`` and ``invalidate(token)``.
 """
 
+from importlib import metadata
+
 from selectel_auth._cache import FileTokenCache, MemoryTokenCache
 from selectel_auth._env import credential_from_env
 from selectel_auth._errors import (
@@ -36,4 +38,4 @@ __all__ = [
     "TokenCredential",
     "credential_from_env",
 ]
-__version__ = "0.1.0"
+__version__ = metadata.version("selectel-auth")

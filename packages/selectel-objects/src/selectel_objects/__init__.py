@@ -15,6 +15,7 @@ Errors are in :mod:`selectel_objects.errors` (also importable from here).
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from selectel_objects._client.container import Container
@@ -109,7 +110,7 @@ __all__ = [
     "Urllib3Transport",
     "get_transport",
 ]
-__version__ = "0.1.0"
+__version__ = metadata.version("selectel-objects")
 
 
 def __getattr__(name: str) -> Any:

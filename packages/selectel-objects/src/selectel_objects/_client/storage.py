@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from importlib import metadata
 from types import TracebackType
 from typing import Any
 
@@ -29,10 +30,8 @@ from selectel_objects._transports.seam import (
 __all__ = ["ObjectStorage"]
 
 
-def _user_agent() -> str:
-    from selectel_objects import __version__  # noqa: PLC0415 - the package imports this module
-
-    return f"selectel-objects/{__version__}"
+#: Sent with every request; the version is the installed distribution's.
+USER_AGENT = f"selectel-objects/{metadata.version('selectel-objects')}"
 
 
 class ObjectStorage:
@@ -99,7 +98,7 @@ class ObjectStorage:
             credential,
             timeout=Timeout.of(timeout),
             retry=retry if retry is not None else RetryPolicy(),
-            user_agent=_user_agent(),
+            user_agent=USER_AGENT,
             storage_url=storage_url,
         )
 
