@@ -18,9 +18,8 @@ from __future__ import annotations
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
-from selectel_objects._client.container import Container
 from selectel_objects._client.reader import ObjectReader
-from selectel_objects._client.storage import ObjectStorage
+from selectel_objects._client.storage import Container, ObjectStorage
 from selectel_objects._features.bulk import BulkDeleteResult, BulkError, ExtractArchiveResult
 from selectel_objects._features.formpost import FormPostForm
 from selectel_objects._features.sendmefile import SendMeFileVariant

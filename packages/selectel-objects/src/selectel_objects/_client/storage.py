@@ -7,14 +7,14 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from importlib import metadata
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from selectel_auth import TokenCredential
 
-from selectel_objects._client.container import Container
+from selectel_objects._client.containers import bulk_delete
 from selectel_objects._client.listing import MAX_PAGE_SIZE, listing
-from selectel_objects._features.bulk import BulkDeleteResult, bulk_delete_bodies, parse_bulk_delete
-from selectel_objects._pipeline.body import UploadBody
+from selectel_objects._client.urls import UrlMethods
+from selectel_objects._features.bulk import BulkDeleteResult
 from selectel_objects._pipeline.pipeline import Pipeline
 from selectel_objects._pipeline.retry import RetryPolicy
 from selectel_objects._protocol._generated import operations as ops
@@ -27,7 +27,10 @@ from selectel_objects._transports.seam import (
     get_transport,
 )
 
-__all__ = ["ObjectStorage"]
+if TYPE_CHECKING:
+    from typing import Self
+
+__all__ = ["Container", "ObjectStorage"]
 
 
 #: Sent with every request; the version is the installed distribution's.
@@ -282,27 +285,31 @@ class ObjectStorage:
         ``result.ok`` and ``result.errors``. A name Swift cannot store raises
         :class:`InvalidNameError` before its batch is sent.
         """
-        results = []
-        for payload in bulk_delete_bodies(items):
-            response = self._pipeline.send(ops.build_bulk_delete_request, body=UploadBody(payload))
-            results.append(parse_bulk_delete(response.read(), http_status=response.status))
-        return _merge_bulk_results(results)
+        return bulk_delete(self._pipeline, items)
 
 
 #: The keyword arguments of the constructor, which the other constructors pass on to it.
 _CLIENT_OPTIONS = tuple(inspect.signature(ObjectStorage.__init__).parameters)[2:]
 
 
-def _merge_bulk_results(results: list[BulkDeleteResult]) -> BulkDeleteResult:
-    if not results:
-        return BulkDeleteResult(status=200, reason="OK", deleted=0, not_found=0, errors=())
-    failed = [r for r in results if not 200 <= r.status < 300]
-    worst = failed[0] if failed else results[-1]
-    return BulkDeleteResult(
-        status=worst.status,
-        reason=worst.reason,
-        deleted=sum(r.deleted for r in results),
-        not_found=sum(r.not_found for r in results),
-        errors=tuple(e for r in results for e in r.errors),
-        response_body=worst.response_body,
-    )
+class Container(UrlMethods):
+    """A client for one container; get it from :meth:`ObjectStorage.container`.
+
+    Cheap to create, shares its storage's connection pool, thread-safe. Its methods come in
+    layers, one concern per module: the container (``containers``), objects (``objects``),
+    copies and metadata (``metadata``), large objects (``large``), URLs and forms (``urls``).
+    """
+
+    def __init__(
+        self, storage: ObjectStorage, name: str, *, public_base_url: str | None = None
+    ) -> None:
+        super().__init__(storage._pipeline, name, public_base_url=public_base_url)
+        self._storage = storage
+
+    @property
+    def storage(self) -> ObjectStorage:
+        """The account client this container belongs to."""
+        return self._storage
+
+    def _sibling(self, name: str) -> Self:
+        return type(self)(self._storage, name)
