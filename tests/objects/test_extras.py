@@ -17,9 +17,9 @@ from selectel_objects import (
     NotFoundError,
     ObjectStorage,
 )
-from selectel_objects._features.formpost import FormFile, encode_multipart
 
 from tests.fakeswift.app import FakeSwift
+from tests.objects._multipart import FormFile, encode_multipart
 
 
 def _anonymous(method: str, url: str, **kw: Any) -> urllib3.BaseHTTPResponse:

@@ -11,13 +11,9 @@ from urllib.parse import quote
 
 import pytest
 import urllib3
-from selectel_objects._features.formpost import (
-    FormFile,
-    FormPostForm,
-    encode_multipart,
-    sign_form_post,
-)
+from selectel_objects._features.formpost import FormPostForm, sign_form_post
 
+from tests.objects._multipart import FormFile, encode_multipart
 from tests.objects._signed_http import PlainSwift
 
 KEY = "form-key-ключ"

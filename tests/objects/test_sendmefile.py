@@ -14,12 +14,10 @@ from selectel_objects._features.sendmefile import (
     SENDMEFILE_MAX_SIZE,
     SENDMEFILE_SECRET_HEADERS,
     SENDMEFILE_VARIANTS,
-    add_password_query,
     build_sendmefile_link,
-    secret_signature,
-    upload_headers,
 )
 
+from tests.objects._sendmefile_upload import add_password_query, secret_signature, upload_headers
 from tests.objects._signed_http import PlainSwift
 
 PASSWORD = "Pa$$wörd-123"

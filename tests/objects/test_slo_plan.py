@@ -20,7 +20,6 @@ from selectel_objects._protocol.slo import (
     build_manifest,
     manifest_etag,
     parse_manifest,
-    parse_manifest_put,
     plan_segments,
     segment_name,
     segment_prefix,
@@ -28,6 +27,7 @@ from selectel_objects._protocol.slo import (
 )
 from selectel_objects.errors import InvalidNameError, ObjectStorageError
 
+from tests.objects._manifest_put import parse_manifest_put
 from tests.objects._signed_http import PlainSwift
 
 

@@ -12,10 +12,11 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import urllib3
-from selectel_objects._features.tempurl import sign_legacy_temp_url, sign_temp_url
+from selectel_objects._features.tempurl import sign_temp_url
 from selectel_objects.errors import InvalidNameError
 from swiftclient.utils import generate_temp_url
 
+from tests.objects._legacy_tempurl import sign_legacy_temp_url
 from tests.objects._signed_http import PlainSwift
 
 KEY = "s3cr3t-tempurl-key"

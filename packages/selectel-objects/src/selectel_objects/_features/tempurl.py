@@ -28,7 +28,6 @@ __all__ = [
     "TEMP_URL_METHODS",
     "TempUrlDigest",
     "TempUrlMethod",
-    "sign_legacy_temp_url",
     "sign_temp_url",
 ]
 
@@ -114,34 +113,6 @@ def sign_temp_url(
     if ip_range is not None:
         query.append(f"temp_url_ip_range={quote(ip_range, safe='')}")
     query.extend(_disposition_query(filename, inline))
-    return f"{origin}{wire_path}?{'&'.join(query)}"
-
-
-def sign_legacy_temp_url(
-    *,
-    url: str,
-    key: str | bytes,
-    expires: int,
-    method: str = "GET",
-    filename: str | None = None,
-) -> str:
-    """Sign a Selectel legacy ("Object Storage (old)") temporary link, HMAC-SHA1 in hex.
-
-    The signed path is the URL path relative to the domain the link is served from:
-    ``https://<account>.selcdn.ru/<container>/<object>``, or ``https://<custom domain>/<object>``
-    for a domain bound to a container (the container is then not part of the path). The key
-    is the account's or container's ``Temp-URL-Key``. ``url`` is percent-encoded as on the
-    wire and must not carry a query. Raises :class:`ValueError` on any invalid argument.
-    """
-    method = _check_method(method)
-    check_expires(expires)
-    key_bytes = key_to_bytes(key)
-    origin, wire_path, path = split_signed_url(url)
-    if not path.strip("/"):
-        raise ValueError(f"a legacy temporary link must name an object; got path {path!r}")
-    signature = hmac_signature(key_bytes, f"{method}\n{expires}\n{path}", "sha1", base64_form=False)
-    query = [f"temp_url_sig={signature}", f"temp_url_expires={expires}"]
-    query.extend(_disposition_query(filename, inline=False))
     return f"{origin}{wire_path}?{'&'.join(query)}"
 
 

@@ -24,12 +24,6 @@ from selectel_objects._protocol.names import (
     check_container_name,
     check_object_name,
 )
-from selectel_objects._protocol.replies import (
-    BulkError,
-    load_document,
-    parse_errors,
-    response_status,
-)
 from selectel_objects.errors import InvalidNameError, ObjectStorageError
 
 __all__ = [
@@ -37,12 +31,10 @@ __all__ = [
     "DEFAULT_MAX_SEGMENTS",
     "MAX_SEGMENT_SIZE",
     "ManifestEntry",
-    "ManifestPutResult",
     "SegmentInfo",
     "build_manifest",
     "manifest_etag",
     "parse_manifest",
-    "parse_manifest_put",
     "plan_segments",
     "segment_name",
     "segment_prefix",
@@ -279,45 +271,6 @@ def manifest_etag(segments: Iterable[SegmentInfo | ManifestEntry]) -> str:
     if not count:
         raise ValueError("a manifest needs at least one segment")
     return total.hexdigest()
-
-
-@attrs.frozen
-class ManifestPutResult:
-    """Outcome of ``PUT ...?multipart-manifest=put&heartbeat=on`` (answered ``202``).
-
-    With heartbeats Swift answers at once and puts the real status in the body: ``status``
-    is its ``"Response Status"`` code, ``etag`` the large object's ETag (unquoted) on success,
-    ``errors`` the segments it refused (``reason`` says why, e.g. ``Etag Mismatch``).
-    """
-
-    status: int
-    reason: str
-    etag: str | None
-    errors: tuple[BulkError, ...]
-    response_body: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """True when the manifest was stored."""
-        return 200 <= self.status < 300 and not self.errors
-
-
-def parse_manifest_put(body: bytes | str, *, http_status: int | None = None) -> ManifestPutResult:
-    """Parse the JSON body of a heartbeat manifest PUT (``Accept: application/json``).
-
-    Raises :class:`~selectel_objects.errors.ObjectStorageError` when the body is not that.
-    """
-    document = load_document(body, "manifest PUT")
-    status, reason = response_status(document, http_status)
-    etag = document.get("Etag")
-    response_body = document.get("Response Body")
-    return ManifestPutResult(
-        status=status,
-        reason=reason,
-        etag=(etag.strip().strip('"') or None) if isinstance(etag, str) else None,
-        errors=parse_errors(document),
-        response_body=response_body if isinstance(response_body, str) else "",
-    )
 
 
 def _parse_entry(index: int, item: object) -> ManifestEntry:

@@ -75,18 +75,15 @@ _NO_RETRIES = urllib3.Retry(total=False, redirect=False)
 
 def headers_of(raw: urllib3.HTTPHeaderDict) -> Headers:
     """urllib3's response headers as :class:`Headers`."""
-    # Every answer goes through here: read urllib3's own table (lower-case name -> [name,
-    # values...]) when it has the shape it has had since urllib3 1.x, else go the long way.
-    table = getattr(raw, "_container", None)
-    if isinstance(table, dict):
-        try:
-            return Headers._of(
-                {key: ", ".join(entry[1:]) for key, entry in table.items()},
-                {key: entry[0] for key, entry in table.items()},
-            )
-        except (TypeError, IndexError):
-            pass
-    return Headers(raw.itermerged())
+    # Every answer goes through here: itermerged() has joined repeated names already, so
+    # the two tables are filled in one pass, without Headers' duplicate check.
+    values: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for name, value in raw.itermerged():
+        key = name.lower()
+        values[key] = value
+        names[key] = name
+    return Headers._of(values, names)
 
 
 class Urllib3Response:
