@@ -15,12 +15,14 @@ from selectel_auth._errors import (
     AuthTransportError,
     InvalidCredentialsError,
 )
+from selectel_auth._http import MAX_REPLY_BYTES, parse_retry_after, safe_url
 from selectel_auth._keystone import KeystoneCredential
 from selectel_auth._static import StaticCredential
 from selectel_auth._swiftv1 import SwiftV1Credential
 from selectel_auth._types import AccessToken, HttpReply, HttpSender, TokenCache, TokenCredential
 
 __all__ = [
+    "MAX_REPLY_BYTES",
     "AccessToken",
     "AuthConfigError",
     "AuthError",
@@ -37,5 +39,7 @@ __all__ = [
     "TokenCache",
     "TokenCredential",
     "credential_from_env",
+    "parse_retry_after",
+    "safe_url",
 ]
 __version__ = metadata.version("selectel-auth")

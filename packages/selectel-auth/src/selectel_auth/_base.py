@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import email.utils
 import hashlib
 import json
 import logging
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from selectel_auth._errors import AuthConfigError, AuthError, AuthServiceError, AuthTransportError
-from selectel_auth._http import UrllibSender, redact_headers, safe_url
+from selectel_auth._http import UrllibSender, parse_retry_after, redact_headers, safe_url
 from selectel_auth._types import AccessToken, HttpReply, HttpSender, TokenCache
 
 __all__ = [
@@ -194,7 +193,7 @@ class CachingCredential(ABC):
             raise AuthServiceError(
                 f"auth service at {safe_url(url)} answered {reply.status}; try again later",
                 status=reply.status,
-                retry_after=_retry_after(reply_headers.get("retry-after"), self._clock()),
+                retry_after=parse_retry_after(reply_headers.get("retry-after"), self._clock),
             )
         return HttpReply(reply.status, reply_headers, reply.body)
 
@@ -296,16 +295,3 @@ class CachingCredential(ABC):
         else:
             refresh = expiry - self._refresh_margin
         return _Held(token, min(refresh, expiry), expiry)
-
-
-def _retry_after(value: str | None, now: float) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - now)
-    except (TypeError, ValueError):
-        return None

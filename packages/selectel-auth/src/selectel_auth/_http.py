@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import datetime
 import email.message
+import email.utils
 import http.client
 import logging
 import os
 import ssl
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from selectel_auth._errors import AuthConfigError, AuthServiceError, AuthTransportError
 from selectel_auth._types import HttpReply, _mask
 
-__all__ = ["UrllibSender", "redact_headers", "safe_url"]
+__all__ = ["MAX_REPLY_BYTES", "UrllibSender", "parse_retry_after", "redact_headers", "safe_url"]
 
 logger = logging.getLogger("selectel_auth")
 
-# Auth replies are a few KiB (a big catalog tens of KiB); anything far larger is not an auth reply.
-_MAX_REPLY_BYTES = 8 * 1024 * 1024
+#: The largest auth reply a sender reads. Auth replies are a few KiB (a big catalog tens of
+#: KiB); anything far larger is not an auth reply.
+MAX_REPLY_BYTES = 8 * 1024 * 1024
 
 _SECRET_HEADERS = frozenset(
     {
@@ -45,6 +49,27 @@ def safe_url(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     netloc = parts.netloc.rpartition("@")[2]
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (seconds or an HTTP date), or ``None``.
+
+    A date without a zone is taken as UTC; a moment already past gives 0.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, when.timestamp() - now())
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -132,10 +157,10 @@ def _lower(headers: email.message.Message[str, str] | None) -> dict[str, str]:
 
 
 def _read_capped(response: http.client.HTTPResponse | urllib.error.HTTPError, url: str) -> bytes:
-    data = response.read(_MAX_REPLY_BYTES + 1)
-    if len(data) > _MAX_REPLY_BYTES:
+    data = response.read(MAX_REPLY_BYTES + 1)
+    if len(data) > MAX_REPLY_BYTES:
         raise AuthServiceError(
-            f"{safe_url(url)} sent a reply over {_MAX_REPLY_BYTES} bytes: is the auth URL right?"
+            f"{safe_url(url)} sent a reply over {MAX_REPLY_BYTES} bytes: is the auth URL right?"
         )
     return data
 

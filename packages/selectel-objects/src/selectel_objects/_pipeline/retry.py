@@ -5,34 +5,15 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from datetime import timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import attrs
+from selectel_auth import parse_retry_after
 
 __all__ = ["DEFAULT_RETRY_STATUSES", "RetryPolicy", "parse_retry_after"]
 
 #: Statuses worth another try: timeouts, corrupted uploads (422), rate limits, server trouble.
 DEFAULT_RETRY_STATUSES = frozenset({408, 422, 429, 498, 499, 500, 502, 503, 504, 507})
-
-
-def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (seconds or an HTTP date), or ``None``."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - now())
 
 
 def _non_negative(_: object, attribute: attrs.Attribute[Any], value: float) -> None:

@@ -6,9 +6,8 @@ import importlib
 import os
 from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
-from urllib.parse import urlsplit, urlunsplit
 
-from selectel_auth import AuthTransportError, HttpReply
+from selectel_auth import MAX_REPLY_BYTES, AuthTransportError, HttpReply, safe_url
 
 from selectel_objects._protocol.http import Headers, HttpRequest, HttpResponse, Timeout
 from selectel_objects.errors import TlsError, TransportError
@@ -85,16 +84,6 @@ def get_transport(
     return transport, True
 
 
-def safe_url(url: str) -> str:
-    """``url`` without user info or query, for messages and logs."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
-
-
-# Auth replies are a few KiB (a big catalog tens of KiB); anything far larger is not one.
-_MAX_AUTH_REPLY = 8 * 1024 * 1024
-
-
 class TransportSender:
     """A :class:`selectel_auth.HttpSender` over a :class:`Transport`.
 
@@ -124,7 +113,7 @@ class TransportSender:
             try:
                 parts: list[bytes] = []
                 size = 0
-                while size <= _MAX_AUTH_REPLY and (part := response.read(64 * 1024)):
+                while size <= MAX_REPLY_BYTES and (part := response.read(64 * 1024)):
                     parts.append(part)
                     size += len(part)
                 data = b"".join(parts)
@@ -135,9 +124,9 @@ class TransportSender:
                 f"auth request to {safe_url(url)} failed: {exc}",
                 retryable=not isinstance(exc, TlsError),  # a bad certificate does not heal
             ) from None
-        if len(data) > _MAX_AUTH_REPLY:
+        if len(data) > MAX_REPLY_BYTES:
             raise AuthTransportError(
-                f"{safe_url(url)} sent a reply over {_MAX_AUTH_REPLY} bytes: is the auth URL right?"
+                f"{safe_url(url)} sent a reply over {MAX_REPLY_BYTES} bytes: is the auth URL right?"
             )
         lowered: dict[str, str] = {name.lower(): value for name, value in response.headers.items()}
         return HttpReply(status=response.status, headers=lowered, body=data)
