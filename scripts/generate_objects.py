@@ -383,7 +383,8 @@ def _render_errors(d: Description, source: str) -> str:
 
 
 def _field_line(field: Field) -> str:
-    py = FIELD_PY[field.type]
+    # A required field is always there: its type says so.
+    py = FIELD_PY[field.type].removesuffix(" | None") if field.required else FIELD_PY[field.type]
     if field.required:
         default = ""
     elif field.type == "meta":
@@ -478,32 +479,33 @@ def _render_models(d: Description, source: str) -> str:
     )
 
 
-def _param_signature(p: Param) -> str:
+def _param_field(p: Param) -> str:
     if p.type == "meta":
         value = "str | None" if p.remove_prefix else "str"
-        return f"    {p.name}: Mapping[str, {value}] | None = None,\n"
+        return f"    {p.name}: Mapping[str, {value}] | None = None\n"
     default = "False" if p.type == "flag" else "None"
-    return f"    {p.name}: {PARAM_PY[p.type]} = {default},\n"
+    return f"    {p.name}: {PARAM_PY[p.type]} = {default}\n"
 
 
 def _param_code(p: Param) -> str:
+    v = f"o.{p.name}"
     if p.type == "meta":
         remove = repr(p.remove_prefix) if p.remove_prefix else "None"
-        return f"    _codec.put_meta(out, {p.prefix!r}, {p.name}, {remove})\n"
+        return f"    _codec.put_meta(out, {p.prefix!r}, {v}, {remove})\n"
     if p.type == "flag":
         target = (
             f"out[{p.header!r}] = {p.value!r}"
             if p.header
             else f"query.append(({p.query!r}, {p.value!r}))"
         )
-        return f"    if {p.name}:\n        {target}\n"
+        return f"    if {v}:\n        {target}\n"
     value = {
-        "str": f"_codec.encode_value({p.name}, {p.name!r})" if p.header else p.name,
-        "int": f"str(int({p.name}))",
-        "http_date": f"_codec.format_http_date({p.name})",
+        "str": f"_codec.encode_value({v}, {p.name!r})" if p.header else v,
+        "int": f"str(int({v}))",
+        "http_date": f"_codec.format_http_date({v})",
     }[p.type]
     target = f"out[{p.header!r}] = {value}" if p.header else f"query.append(({p.query!r}, {value}))"
-    return f"    if {p.name} is not None:\n        {target}\n"
+    return f"    if {v} is not None:\n        {target}\n"
 
 
 def _param_doc(p: Param) -> str:
@@ -525,6 +527,29 @@ def _path_expr(path: str) -> str:
         'f"'
         + re.sub(r"\{([^}]*)\}", lambda m: f"{{{PATH_PARAMS[m.group(1)]}({m.group(1)})}}", path)
         + '"'
+    )
+
+
+def _options_class(op: Operation) -> str:
+    return "".join(part.capitalize() for part in op.name.split("_")) + "Options"
+
+
+def _options_default(op: Operation) -> str:
+    return f"_{op.name.upper()}_DEFAULTS"
+
+
+def _render_options(op: Operation) -> str:
+    name = _options_class(op)
+    attrs_doc = "".join(_param_doc(p) for p in op.params)
+    attrs_doc += "        headers: Extra headers; they replace generated ones of the same name.\n"
+    return (
+        "@attrs.frozen(kw_only=True)\n"
+        f"class {name}:\n"
+        f'    """What :func:`build_{op.name}_request` sends besides the path; all optional.\n\n'
+        f'    Attributes:\n{attrs_doc}    """\n\n'
+        + "".join(_param_field(p) for p in op.params)
+        + "    headers: Mapping[str, str] | None = None\n\n\n"
+        f"{_options_default(op)} = {name}()\n\n\n"
     )
 
 
@@ -565,41 +590,41 @@ def _success_name(statuses: Sequence[int]) -> str:
 
 def _render_operation(op: Operation, models: Mapping[str, Model]) -> str:
     path_params = re.findall(r"\{([^}]*)\}", op.path)
-    if op.root:
-        url = f"_codec.root_url(storage_url, {_path_expr(op.path)})"
-    else:
-        url = f"_codec.build_url(storage_url, {_path_expr(op.path)}, query)"
-    signature = (
-        "    storage_url: str,\n" + "".join(f"    {p}: str,\n" for p in path_params) + "    *,\n"
-    )
-    signature += "".join(_param_signature(p) for p in op.params)
-    signature += "    headers: Mapping[str, str] | None = None,\n"
-    args_doc = "        storage_url: The account URL (``.../v1/<account>``).\n"
-    args_doc += "".join(
+    options = _options_class(op)
+    path = _path_expr(op.path)
+    url = path if op.root else f"_codec.relative_url({path}, query)"
+    signature = "".join(f"    {p}: str,\n" for p in path_params)
+    signature += f"    options: {options} | None = None,\n"
+    args_doc = "".join(
         f"        {p}: The {p.replace('_', ' ')}; URL-encoded here.\n" for p in path_params
     )
-    args_doc += "".join(_param_doc(p) for p in op.params)
-    args_doc += "        headers: Extra headers; they replace generated ones of the same name.\n"
-    body = ""
+    args_doc += f"        options: See :class:`{options}`; ``None`` sends none.\n"
+    body = f"    o = {_options_default(op)} if options is None else options\n"
     if not op.root:
         fixed = ", ".join(f"({k!r}, {v or None!r})" for k, v in op.fixed_query)
         body += f"    query: list[tuple[str, str | None]] = [{fixed}]\n"
     body += f"    out: dict[str, str] = {dict(op.fixed_headers)!r}\n"
     body += "".join(_param_code(p) for p in op.params)
     success = ", ".join(str(s) for s in op.success)
-    where = " on the host root" if op.root else ""
+    where = (
+        "; the URL is a path on the account URL's host"
+        if op.root
+        else "; the URL is relative to the account URL"
+    )
     return (
-        f"def build_{op.name}_request(\n{signature}) -> HttpRequest:\n"
+        _render_options(op)
+        + f"def build_{op.name}_request(\n{signature}) -> HttpRequest:\n"
         f'    """{op.doc}\n\n    ``{op.method} {op.path or "/"}``{where}; success: {success}.\n\n'
         f'    Args:\n{args_doc}    """\n'
         f"{body}"
         "    return HttpRequest(\n"
         f"        method={op.method!r},\n"
         f"        url={url},\n"
-        "        headers=Headers(out).merged(headers),\n"
+        "        headers=Headers(out).merged(o.headers),\n"
         f"        expected={_success_name(op.success)},\n"
         f"        operation={op.name!r},\n"
-        "    )\n"
+        + ("        root=True,\n" if op.root else "")
+        + "    )\n"
     ) + _render_parser(op, models)
 
 
@@ -608,7 +633,7 @@ def _render_operations(d: Description, source: str) -> str:
     names = []
     used_models: set[str] = set()
     for op in d.operations:
-        names.append(f"build_{op.name}_request")
+        names += [f"build_{op.name}_request", _options_class(op)]
         if op.response:
             names.append(f"parse_{op.name}_response")
         used_models.update(op.models)
@@ -630,6 +655,7 @@ def _render_operations(d: Description, source: str) -> str:
         imports += "from datetime import datetime\n"
     if uses_any:
         imports += "from typing import Any\n"
+    imports += "\nimport attrs\n"
     return (
         _header(source)
         + '"""One ``build_<op>_request`` per Swift operation, and ``parse_<op>_response`` for\n'

@@ -100,17 +100,21 @@ def tiny(tmp_path: Path) -> Iterator[ModuleType]:
 
 def test_build_request_encodes_path_query_and_headers(tiny: Any) -> None:
     request = tiny.build_head_thing_request(
-        "http://h/v1/AUTH_a/",
         "my box",
         "a b/../ü?.txt",
-        since=datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
-        only_new=True,
-        limit=5,
-        metadata={"Color": "blå", "Old": None},
-        headers={"if-none-match": "override"},
+        tiny.HeadThingOptions(
+            since=datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+            only_new=True,
+            limit=5,
+            metadata={"Color": "blå", "Old": None},
+            headers={"if-none-match": "override"},
+        ),
     )
     assert request.method == "HEAD"
-    assert request.url == "http://h/v1/AUTH_a/my%20box/a%20b/%2E%2E/%C3%BC%3F.txt?limit=5"
+    assert request.url == "/my%20box/a%20b/%2E%2E/%C3%BC%3F.txt?limit=5"
+    assert request.at("http://h/v1/AUTH_a/") == (
+        "http://h/v1/AUTH_a/my%20box/a%20b/%2E%2E/%C3%BC%3F.txt?limit=5"
+    )
     assert request.headers["If-Modified-Since"] == "Tue, 02 Jan 2024 03:04:05 GMT"
     assert request.headers["If-None-Match"] == "override"
     assert request.headers["X-Thing-Meta-Color"] == "blå".encode().decode("latin-1")
@@ -120,16 +124,32 @@ def test_build_request_encodes_path_query_and_headers(tiny: Any) -> None:
 
 
 def test_unset_options_send_nothing(tiny: Any) -> None:
-    request = tiny.build_head_thing_request("http://h/v1/A", "c", "o")
-    assert request.url == "http://h/v1/A/c/o"
+    request = tiny.build_head_thing_request("c", "o")
+    assert request.url == "/c/o"
+    assert request.at("http://h/v1/A") == "http://h/v1/A/c/o"
     assert dict(request.headers) == {}
 
 
 def test_fixed_query_and_headers_and_root_base(tiny: Any) -> None:
-    listing = tiny.build_list_things_request("http://h/v1/A", "c")
-    assert listing.url == "http://h/v1/A/c?format=json&bulk-ish"
+    listing = tiny.build_list_things_request("c")
+    assert listing.at("http://h/v1/A") == "http://h/v1/A/c?format=json&bulk-ish"
     assert listing.headers["accept"] == "application/json"
-    assert tiny.build_get_doc_request("https://h:8/v1/A").url == "https://h:8/info"
+    assert tiny.build_get_doc_request().at("https://h:8/v1/A") == "https://h:8/info"
+
+
+def test_options_are_typed_frozen_and_shared_by_default(tiny: Any) -> None:
+    options = tiny.HeadThingOptions(limit=3)
+    with pytest.raises(AttributeError):
+        options.limit = 4
+    with pytest.raises(TypeError):
+        tiny.HeadThingOptions(3)  # keyword-only
+    assert tiny.build_head_thing_request("c", "o", options).url == "/c/o?limit=3"
+
+
+def test_required_fields_are_typed_required() -> None:
+    source = gen.render(gen.load(gen.DESCRIPTION), "x.toml")["models.py"]
+    assert "    name: str\n" in source
+    assert "    name: str | None" not in source
 
 
 def test_parse_headers_into_the_model(tiny: Any) -> None:

@@ -57,15 +57,16 @@ class ContainerMethods(ContainerBase):
         if not exist_ok and self.exists():
             raise AlreadyExistsError(f"container {self._name!r} already exists", status=202)
         response = self._pipeline.send(
-            lambda base: ops.build_put_container_request(
-                base,
+            ops.build_put_container_request(
                 self._name,
-                metadata=metadata,
-                read_acl=read_acl,
-                write_acl=write_acl,
-                container_type=container_type,
-                storage_policy=storage_policy,
-                headers=headers,
+                ops.PutContainerOptions(
+                    metadata=metadata,
+                    read_acl=read_acl,
+                    write_acl=write_acl,
+                    container_type=container_type,
+                    storage_policy=storage_policy,
+                    headers=headers,
+                ),
             )
         )
         if response.status == 202 and not exist_ok:
@@ -74,9 +75,7 @@ class ContainerMethods(ContainerBase):
 
     def info(self) -> ContainerInfo:
         """Totals, ACLs, type and metadata; :class:`NotFoundError` when it does not exist."""
-        response = self._pipeline.send(
-            lambda base: ops.build_head_container_request(base, self._name)
-        )
+        response = self._pipeline.send(ops.build_head_container_request(self._name))
         return ops.parse_head_container_response(response.headers)
 
     def exists(self) -> bool:
@@ -91,7 +90,7 @@ class ContainerMethods(ContainerBase):
         """Delete the container, which must be empty (:class:`ConflictError` otherwise)."""
         try:
             self._pipeline.send(
-                lambda base: ops.build_delete_container_request(base, self._name),
+                ops.build_delete_container_request(self._name),
                 ok_after_retry=frozenset({404}),
             )
         except NotFoundError:
@@ -112,16 +111,17 @@ class ContainerMethods(ContainerBase):
         """Set metadata keys (``None`` removes one; keys not given are kept), ACLs, type,
         TempURL keys."""
         self._pipeline.send(
-            lambda base: ops.build_post_container_request(
-                base,
+            ops.build_post_container_request(
                 self._name,
-                metadata=metadata,
-                read_acl=read_acl,
-                write_acl=write_acl,
-                container_type=container_type,
-                temp_url_key=temp_url_key,
-                temp_url_key_2=temp_url_key_2,
-                headers=headers,
+                ops.PostContainerOptions(
+                    metadata=metadata,
+                    read_acl=read_acl,
+                    write_acl=write_acl,
+                    container_type=container_type,
+                    temp_url_key=temp_url_key,
+                    temp_url_key_2=temp_url_key_2,
+                    headers=headers,
+                ),
             )
         )
 
@@ -143,15 +143,16 @@ class ContainerMethods(ContainerBase):
         """
         return listing(
             self._pipeline,
-            lambda base, after: ops.build_list_objects_request(
-                base,
+            lambda after: ops.build_list_objects_request(
                 self._name,
-                limit=page_size,
-                marker=after,
-                end_marker=end_marker,
-                prefix=prefix,
-                delimiter=delimiter,
-                reverse=reverse,
+                ops.ListObjectsOptions(
+                    limit=page_size,
+                    marker=after,
+                    end_marker=end_marker,
+                    prefix=prefix,
+                    delimiter=delimiter,
+                    reverse=reverse,
+                ),
             ),
             ops.parse_list_objects_response,
             marker=marker,
@@ -185,8 +186,11 @@ class ContainerMethods(ContainerBase):
         upload_path = self._name + ("/" + folder if folder else "")
         body = UploadBody(data, content_length=content_length, progress=progress)
         response = self._pipeline.send(
-            lambda base: ops.build_extract_archive_request(
-                base, upload_path, archive_format=archive_format, content_length=body.length
+            ops.build_extract_archive_request(
+                upload_path,
+                ops.ExtractArchiveOptions(
+                    archive_format=archive_format, content_length=body.length
+                ),
             ),
             body=body,
         )
@@ -197,7 +201,7 @@ def bulk_delete(pipeline: Pipeline, items: Iterable[tuple[str, str | None]]) -> 
     """See :meth:`selectel_objects.ObjectStorage.bulk_delete`."""
     results = []
     for payload in bulk_delete_bodies(items):
-        response = pipeline.send(ops.build_bulk_delete_request, body=UploadBody(payload))
+        response = pipeline.send(ops.build_bulk_delete_request(), body=UploadBody(payload))
         results.append(parse_bulk_delete(response.read(), http_status=response.status))
     return _merge_bulk_results(results)
 

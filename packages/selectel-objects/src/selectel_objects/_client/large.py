@@ -16,7 +16,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import BinaryIO
+
+import attrs
 
 from selectel_objects._client.base import guess_type
 from selectel_objects._client.containers import bulk_delete
@@ -122,19 +124,19 @@ class LargeMethods(MetadataMethods):
             upload_id=upload_id,
             delete_old_segments=delete_old_segments,
             progress=progress,
-            manifest_options={
-                "content_type": content_type or guess_type(name),
-                "metadata": metadata,
-                "cache_control": cache_control,
-                "content_disposition": content_disposition,
-                "content_encoding": content_encoding,
-                "delete_at": (
+            manifest=ops.PutObjectOptions(
+                content_type=content_type or guess_type(name),
+                metadata=metadata,
+                cache_control=cache_control,
+                content_disposition=content_disposition,
+                content_encoding=content_encoding,
+                delete_at=(
                     int(delete_at.timestamp()) if isinstance(delete_at, datetime) else delete_at
                 ),
-                "delete_after": delete_after,
-                "if_none_match": if_none_match,
-                "headers": headers,
-            },
+                delete_after=delete_after,
+                if_none_match=if_none_match,
+                headers=headers,
+            ),
         )
 
 
@@ -149,7 +151,7 @@ def _upload_large(
     upload_id: str | None,
     delete_old_segments: bool,
     progress: Progress | None,
-    manifest_options: dict[str, Any],
+    manifest: ops.PutObjectOptions,
 ) -> PutResult:
     """See :meth:`selectel_objects.Container.upload_large` (which checked ``name``)."""
     if isinstance(segment_size, bool) or not isinstance(segment_size, int):
@@ -175,7 +177,7 @@ def _upload_large(
     try:
         segments = job.run(threads)
         old = _stored_segments(container, name) if delete_old_segments else []
-        result = _put_manifest(container, name, segments, manifest_options)
+        result = _put_manifest(container, name, segments, manifest)
     except AlreadyExistsError:
         # Create-only and the name is taken: these segments serve nobody, unless the object
         # there is an earlier upload of the same file, which uses them.
@@ -197,8 +199,8 @@ def _stored_segments(container: LargeMethods, name: str) -> list[tuple[str, str]
     """``(container, name)`` of the segments of the large object ``name`` stored now, if any."""
     try:
         response = container._pipeline.send(
-            lambda base: ops.build_get_object_request(
-                base, container.name, name, multipart_manifest="get"
+            ops.build_get_object_request(
+                container.name, name, ops.GetObjectOptions(multipart_manifest="get")
             )
         )
     except NotFoundError:
@@ -214,22 +216,20 @@ def _stored_segments(container: LargeMethods, name: str) -> list[tuple[str, str]
 
 
 def _put_manifest(
-    container: LargeMethods, name: str, segments: list[SegmentInfo], options: dict[str, Any]
+    container: LargeMethods, name: str, segments: list[SegmentInfo], options: ops.PutObjectOptions
 ) -> PutResult:
     # Swift checks each segment's ETag and size against the manifest, and the large object's
     # ETag (MD5 of the segment ETags) against the one sent.
     manifest = build_manifest(segments)
     expected = manifest_etag(segments)
-    create_only = bool(options.get("if_none_match"))
+    create_only = options.if_none_match
     response = container._pipeline.send(
-        lambda base: ops.build_put_object_request(
-            base,
+        ops.build_put_object_request(
             container.name,
             name,
-            content_length=len(manifest),
-            etag=expected,
-            multipart_manifest="put",
-            **options,
+            attrs.evolve(
+                options, content_length=len(manifest), etag=expected, multipart_manifest="put"
+            ),
         ),
         body=UploadBody(manifest),
         errors={412: AlreadyExistsError} if create_only else None,

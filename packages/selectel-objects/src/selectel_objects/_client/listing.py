@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -26,13 +25,13 @@ _Entry = TypeVar("_Entry", bound=_Named)
 
 def listing(
     pipeline: Pipeline,
-    build: Callable[[str, str | None], HttpRequest],
+    build: Callable[[str | None], HttpRequest],
     parse: Callable[[bytes], list[_Entry]],
     *,
     marker: str | None,
     page_size: int,
 ) -> Iterator[_Entry]:
-    """A lazy listing: ``build(storage_url, marker)`` requests a page, ``parse`` reads it.
+    """A lazy listing: ``build(marker)`` requests a page, ``parse`` reads it.
 
     Pages follow one another from each page's last name until one comes back short.
     ``page_size`` is checked at once, not on the first ``next()``.
@@ -42,16 +41,10 @@ def listing(
 
     def pages(marker: str | None) -> Iterator[_Entry]:
         while True:
-            items = parse(pipeline.send(functools.partial(_with_marker, build, marker)).read())
+            items = parse(pipeline.send(build(marker)).read())
             yield from items
             if len(items) < page_size:
                 return
             marker = items[-1].name
 
     return pages(marker)
-
-
-def _with_marker(
-    build: Callable[[str, str | None], HttpRequest], marker: str | None, storage_url: str
-) -> HttpRequest:
-    return build(storage_url, marker)

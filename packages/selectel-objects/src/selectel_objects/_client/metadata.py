@@ -45,15 +45,16 @@ class MetadataMethods(ObjectMethods):
         check_container_name(target)
         target_name = check_object_name(dest_name if dest_name is not None else name)
         response = self._pipeline.send(
-            lambda base: ops.build_copy_object_request(
-                base,
+            ops.build_copy_object_request(
                 self._name,
                 name,
-                destination=object_path(target, target_name),
-                metadata=metadata,
-                fresh_metadata=fresh_metadata,
-                content_type=content_type,
-                headers=headers,
+                ops.CopyObjectOptions(
+                    destination=object_path(target, target_name),
+                    metadata=metadata,
+                    fresh_metadata=fresh_metadata,
+                    content_type=content_type,
+                    headers=headers,
+                ),
             )
         )
         return ops.parse_copy_object_response(response.headers)
@@ -80,18 +81,19 @@ class MetadataMethods(ObjectMethods):
         check_object_name(name)
         when = int(delete_at.timestamp()) if isinstance(delete_at, datetime) else delete_at
         self._pipeline.send(
-            lambda base: ops.build_post_object_request(
-                base,
+            ops.build_post_object_request(
                 self._name,
                 name,
-                metadata=metadata,
-                content_type=content_type,
-                cache_control=cache_control,
-                content_disposition=content_disposition,
-                content_encoding=content_encoding,
-                delete_at=when,
-                delete_after=delete_after,
-                headers=headers,
+                ops.PostObjectOptions(
+                    metadata=metadata,
+                    content_type=content_type,
+                    cache_control=cache_control,
+                    content_disposition=content_disposition,
+                    content_encoding=content_encoding,
+                    delete_at=when,
+                    delete_after=delete_after,
+                    headers=headers,
+                ),
             )
         )
 

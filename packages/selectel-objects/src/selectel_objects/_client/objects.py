@@ -84,21 +84,22 @@ class ObjectMethods(ContainerMethods):
         when = int(delete_at.timestamp()) if isinstance(delete_at, datetime) else delete_at
         errors = {412: AlreadyExistsError} if if_none_match else None
         response = self._pipeline.send(
-            lambda base: ops.build_put_object_request(
-                base,
+            ops.build_put_object_request(
                 self._name,
                 name,
-                content_length=body.length,
-                content_type=content_type,
-                etag=body.md5,
-                metadata=metadata,
-                cache_control=cache_control,
-                content_disposition=content_disposition,
-                content_encoding=content_encoding,
-                delete_at=when,
-                delete_after=delete_after,
-                if_none_match=if_none_match,
-                headers=headers,
+                ops.PutObjectOptions(
+                    content_length=body.length,
+                    content_type=content_type,
+                    etag=body.md5,
+                    metadata=metadata,
+                    cache_control=cache_control,
+                    content_disposition=content_disposition,
+                    content_encoding=content_encoding,
+                    delete_at=when,
+                    delete_after=delete_after,
+                    if_none_match=if_none_match,
+                    headers=headers,
+                ),
             ),
             body=body,
             errors=errors,
@@ -159,29 +160,31 @@ class ObjectMethods(ContainerMethods):
         check_object_name(name)
         range_header = range_value(range)
         response = self._pipeline.send(
-            lambda base: ops.build_get_object_request(
-                base,
+            ops.build_get_object_request(
                 self._name,
                 name,
-                range=range_header,
-                if_match=if_match,
-                if_none_match=if_none_match,
-                if_modified_since=if_modified_since,
-                if_unmodified_since=if_unmodified_since,
-                headers=headers,
+                ops.GetObjectOptions(
+                    range=range_header,
+                    if_match=if_match,
+                    if_none_match=if_none_match,
+                    if_modified_since=if_modified_since,
+                    if_unmodified_since=if_unmodified_since,
+                    headers=headers,
+                ),
             ),
             stream=True,
         )
 
         def reopen(first: int, last: int, etag: str | None) -> HttpResponse:
             again = self._pipeline.send(
-                lambda base: ops.build_get_object_request(
-                    base,
+                ops.build_get_object_request(
                     self._name,
                     name,
-                    range=f"bytes={first}-{last}",
-                    if_match=f'"{etag}"' if etag else None,
-                    headers=headers,
+                    ops.GetObjectOptions(
+                        range=f"bytes={first}-{last}",
+                        if_match=f'"{etag}"' if etag else None,
+                        headers=headers,
+                    ),
                 ),
                 stream=True,
             )
@@ -225,15 +228,16 @@ class ObjectMethods(ContainerMethods):
         """Size, type, ETag, dates and metadata; :class:`NotFoundError` when absent."""
         check_object_name(name)
         response = self._pipeline.send(
-            lambda base: ops.build_head_object_request(
-                base,
+            ops.build_head_object_request(
                 self._name,
                 name,
-                if_match=if_match,
-                if_none_match=if_none_match,
-                if_modified_since=if_modified_since,
-                if_unmodified_since=if_unmodified_since,
-                headers=headers,
+                ops.HeadObjectOptions(
+                    if_match=if_match,
+                    if_none_match=if_none_match,
+                    if_modified_since=if_modified_since,
+                    if_unmodified_since=if_unmodified_since,
+                    headers=headers,
+                ),
             )
         )
         return ops.parse_head_object_response(response.headers)
@@ -267,8 +271,8 @@ class ObjectMethods(ContainerMethods):
             return
         try:
             self._pipeline.send(
-                lambda base: ops.build_delete_object_request(
-                    base, self._name, name, headers=headers
+                ops.build_delete_object_request(
+                    self._name, name, ops.DeleteObjectOptions(headers=headers)
                 ),
                 ok_after_retry=frozenset({404}),
             )
@@ -286,12 +290,13 @@ class ObjectMethods(ContainerMethods):
         """
         try:
             response = self._pipeline.send(
-                lambda base: ops.build_delete_object_request(
-                    base,
+                ops.build_delete_object_request(
                     self._name,
                     name,
-                    multipart_manifest="delete",
-                    headers={"Accept": "application/json", **(headers or {})},
+                    ops.DeleteObjectOptions(
+                        multipart_manifest="delete",
+                        headers={"Accept": "application/json", **(headers or {})},
+                    ),
                 ),
                 ok_after_retry=frozenset({404}),
             )

@@ -229,7 +229,7 @@ class ObjectStorage:
 
     def account_info(self) -> AccountInfo:
         """Totals and metadata of the account."""
-        response = self._pipeline.send(ops.build_head_account_request)
+        response = self._pipeline.send(ops.build_head_account_request())
         return ops.parse_head_account_response(response.headers)
 
     def set_account_metadata(
@@ -241,8 +241,10 @@ class ObjectStorage:
     ) -> None:
         """Set account metadata keys (``None`` removes one; others are kept) and TempURL keys."""
         self._pipeline.send(
-            lambda base: ops.build_post_account_request(
-                base, metadata=metadata, temp_url_key=temp_url_key, temp_url_key_2=temp_url_key_2
+            ops.build_post_account_request(
+                ops.PostAccountOptions(
+                    metadata=metadata, temp_url_key=temp_url_key, temp_url_key_2=temp_url_key_2
+                )
             )
         )
 
@@ -258,13 +260,14 @@ class ObjectStorage:
         """The account's containers in name order, fetched lazily ``page_size`` at a time."""
         return listing(
             self._pipeline,
-            lambda base, after: ops.build_list_containers_request(
-                base,
-                limit=page_size,
-                marker=after,
-                end_marker=end_marker,
-                prefix=prefix,
-                reverse=reverse,
+            lambda after: ops.build_list_containers_request(
+                ops.ListContainersOptions(
+                    limit=page_size,
+                    marker=after,
+                    end_marker=end_marker,
+                    prefix=prefix,
+                    reverse=reverse,
+                )
             ),
             ops.parse_list_containers_response,
             marker=marker,
@@ -273,7 +276,7 @@ class ObjectStorage:
 
     def info(self) -> dict[str, Any]:
         """The cluster's capabilities (``GET /info``): limits, middleware, TempURL digests."""
-        response = self._pipeline.send(ops.build_get_info_request)
+        response = self._pipeline.send(ops.build_get_info_request())
         return ops.parse_get_info_response(response.read())
 
     def bulk_delete(self, items: Iterable[tuple[str, str | None]]) -> BulkDeleteResult:

@@ -6,7 +6,7 @@ import html
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from http import HTTPStatus
 
 from selectel_auth import AccessToken, TokenCredential
@@ -29,8 +29,6 @@ from selectel_objects.errors import (
 __all__ = ["Pipeline", "request_id_of"]
 
 logger = logging.getLogger("selectel_objects")
-
-Builder = Callable[[str], HttpRequest]
 
 
 def request_id_of(headers: Mapping[str, str]) -> str | None:
@@ -85,14 +83,14 @@ class Pipeline:
 
     def send(
         self,
-        build: Builder,
+        request: HttpRequest,
         *,
         body: UploadBody | None = None,
         stream: bool = False,
         errors: Mapping[int, type[ObjectStorageError]] | None = None,
         ok_after_retry: frozenset[int] = frozenset(),
     ) -> HttpResponse:
-        """Send the request ``build(storage_url)`` returns, until it succeeds or must fail.
+        """Send ``request`` (its URL relative to the account's) until it succeeds or must fail.
 
         ``body`` is attached per attempt and must be replayable for a retry. The answer has
         a success status of the request (or one of ``ok_after_retry`` once a retry happened:
@@ -104,10 +102,9 @@ class Pipeline:
         reauthenticated = False
         while True:
             token, storage_url = self.token()
-            request = build(storage_url)
             sent = HttpRequest(
                 method=request.method,
-                url=request.url,
+                url=request.at(storage_url),
                 headers=request.headers.merged(
                     {"X-Auth-Token": token.token, "User-Agent": self._user_agent}
                 ),
@@ -121,7 +118,7 @@ class Pipeline:
             except BodySourceError as exc:
                 raise exc.original from None
             except TransportError as exc:
-                self._log(request, None, started, exc)
+                self._log(sent, None, started, exc)
                 # Every Swift operation is idempotent (PUT replaces, POST sets, DELETE deletes),
                 # so "sent, outcome unknown" is retried like "not sent" -- if the body allows.
                 if not isinstance(exc, ConnectError | ReadError):
@@ -131,18 +128,18 @@ class Pipeline:
                 if not self.retry.wait(retries):
                     raise
                 continue
-            self._log(request, response, started, None)
+            self._log(sent, response, started, None)
             status = response.status
 
             if status == 401 and not reauthenticated:
                 reauthenticated = True
                 if self.credential.invalidate(token):
-                    error = self._error(request, response, errors)
+                    error = self._error(sent, response, errors)
                     self._check_replayable(body, error)
                     continue
             if status in request.expected or (retries and status in ok_after_retry):
                 return response
-            error = self._error(request, response, errors)
+            error = self._error(sent, response, errors)
             if status not in self.retry.statuses:
                 raise error
             self._check_replayable(body, error)

@@ -11,13 +11,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from selectel_objects._protocol.http import Headers
 from selectel_objects.errors import ObjectStorageError
 
 __all__ = [
-    "build_url",
     "decode_value",
     "encode_value",
     "first_header",
@@ -28,7 +27,7 @@ __all__ = [
     "lowered",
     "meta_from_headers",
     "put_meta",
-    "root_url",
+    "relative_url",
     "text",
     "to_bool",
     "to_etag",
@@ -229,22 +228,16 @@ def put_meta(
             out[f"{prefix}{key}"] = encode_value(value, f"metadata value for {key!r}")
 
 
-def build_url(storage_url: str, path: str, query: Iterable[tuple[str, str | None]] = ()) -> str:
-    """``storage_url`` + ``path`` + the query; a ``None`` value is a bare flag."""
+def relative_url(path: str, query: Iterable[tuple[str, str | None]] = ()) -> str:
+    """``path`` + the query, to be appended to the account URL; a ``None`` value is a bare
+    flag."""
     parts = [
         quote(key, safe="-_.")
         if value is None
         else f"{quote(key, safe='-_.')}={quote(value, safe='')}"
         for key, value in query
     ]
-    url = storage_url.rstrip("/") + path
-    return f"{url}?{'&'.join(parts)}" if parts else url
-
-
-def root_url(storage_url: str, path: str) -> str:
-    """A URL on the host of ``storage_url`` but outside ``/v1/...`` (e.g. ``/info``)."""
-    parts = urlsplit(storage_url)
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    return f"{path}?{'&'.join(parts)}" if parts else path
 
 
 def _load_json(body: bytes, what: str) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Protocol, TypeVar, overload
+from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 
@@ -132,10 +133,13 @@ class Headers(Mapping[str, str]):
 
 @attrs.frozen(kw_only=True)
 class HttpRequest:
-    """One HTTP request, as the generated ``build_<op>_request`` functions return it.
+    """One HTTP request.
 
-    ``expected`` lists the statuses that mean success for this operation; ``operation`` names
-    it for logs. Neither goes on the wire.
+    The generated ``build_<op>_request`` functions return ``url`` relative to the account
+    URL (``""``, ``"/<container>/<object>?<query>"``), or with ``root`` a path on its host
+    (``/info``); :meth:`at` makes it absolute, as transports receive it. ``expected`` lists
+    the statuses that mean success for this operation; ``operation`` names it for logs.
+    Neither goes on the wire.
     """
 
     method: str
@@ -144,6 +148,14 @@ class HttpRequest:
     body: RequestBody = attrs.field(default=None, repr=False)
     expected: frozenset[int] = frozenset({200})
     operation: str = ""
+    root: bool = False
+
+    def at(self, storage_url: str) -> str:
+        """The absolute URL of this request for the account at ``storage_url``."""
+        if self.root:
+            parts = urlsplit(storage_url)
+            return urlunsplit((parts.scheme, parts.netloc, self.url, "", ""))
+        return storage_url.rstrip("/") + self.url
 
 
 @attrs.frozen

@@ -270,7 +270,7 @@ class ContainerEntry:
         last_modified: JSON ``last_modified``.
     """
 
-    name: str | None
+    name: str
     object_count: int | None = None
     bytes_used: int | None = None
     last_modified: datetime | None = None
@@ -300,7 +300,7 @@ class SubdirEntry:
         name: JSON ``subdir``.
     """
 
-    name: str | None
+    name: str
 
 
 def subdir_entry_from_json(item: Mapping[str, Any]) -> SubdirEntry:
@@ -325,7 +325,7 @@ class ObjectEntry:
         last_modified: JSON ``last_modified``.
     """
 
-    name: str | None
+    name: str
     size: int | None = None
     etag: str | None = None
     content_type: str | None = None

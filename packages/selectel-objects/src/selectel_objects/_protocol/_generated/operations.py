@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import attrs
+
 from selectel_objects._protocol import codec as _codec
 from selectel_objects._protocol.http import Headers, HttpRequest
 from selectel_objects._protocol.names import quote_container, quote_object
@@ -33,6 +35,23 @@ from .models import (
 )
 
 __all__ = [
+    "BulkDeleteOptions",
+    "CopyObjectOptions",
+    "DeleteContainerOptions",
+    "DeleteObjectOptions",
+    "ExtractArchiveOptions",
+    "GetInfoOptions",
+    "GetObjectOptions",
+    "HeadAccountOptions",
+    "HeadContainerOptions",
+    "HeadObjectOptions",
+    "ListContainersOptions",
+    "ListObjectsOptions",
+    "PostAccountOptions",
+    "PostContainerOptions",
+    "PostObjectOptions",
+    "PutContainerOptions",
+    "PutObjectOptions",
     "build_bulk_delete_request",
     "build_copy_object_request",
     "build_delete_container_request",
@@ -70,26 +89,39 @@ _SUCCESS_201 = frozenset({201})
 _SUCCESS_201_202 = frozenset({201, 202})
 
 
+@attrs.frozen(kw_only=True)
+class GetInfoOptions:
+    """What :func:`build_get_info_request` sends besides the path; all optional.
+
+    Attributes:
+        headers: Extra headers; they replace generated ones of the same name.
+    """
+
+    headers: Mapping[str, str] | None = None
+
+
+_GET_INFO_DEFAULTS = GetInfoOptions()
+
+
 def build_get_info_request(
-    storage_url: str,
-    *,
-    headers: Mapping[str, str] | None = None,
+    options: GetInfoOptions | None = None,
 ) -> HttpRequest:
     """Cluster capabilities (``GET /info``, no token needed): limits, TempURL digests, middleware.
 
-    ``GET /info`` on the host root; success: 200.
+    ``GET /info``; the URL is a path on the account URL's host; success: 200.
 
     Args:
-        storage_url: The account URL (``.../v1/<account>``).
-        headers: Extra headers; they replace generated ones of the same name.
+        options: See :class:`GetInfoOptions`; ``None`` sends none.
     """
+    o = _GET_INFO_DEFAULTS if options is None else options
     out: dict[str, str] = {}
     return HttpRequest(
         method="GET",
-        url=_codec.root_url(storage_url, "/info"),
-        headers=Headers(out).merged(headers),
+        url="/info",
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200,
         operation="get_info",
+        root=True,
     )
 
 
@@ -98,25 +130,37 @@ def parse_get_info_response(body: bytes) -> dict[str, Any]:
     return _codec.json_object(body, "get info answer")
 
 
+@attrs.frozen(kw_only=True)
+class HeadAccountOptions:
+    """What :func:`build_head_account_request` sends besides the path; all optional.
+
+    Attributes:
+        headers: Extra headers; they replace generated ones of the same name.
+    """
+
+    headers: Mapping[str, str] | None = None
+
+
+_HEAD_ACCOUNT_DEFAULTS = HeadAccountOptions()
+
+
 def build_head_account_request(
-    storage_url: str,
-    *,
-    headers: Mapping[str, str] | None = None,
+    options: HeadAccountOptions | None = None,
 ) -> HttpRequest:
     """Account totals and metadata.
 
-    ``HEAD /``; success: 200, 204.
+    ``HEAD /``; the URL is relative to the account URL; success: 200, 204.
 
     Args:
-        storage_url: The account URL (``.../v1/<account>``).
-        headers: Extra headers; they replace generated ones of the same name.
+        options: See :class:`HeadAccountOptions`; ``None`` sends none.
     """
+    o = _HEAD_ACCOUNT_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = []
     out: dict[str, str] = {}
     return HttpRequest(
         method="HEAD",
-        url=_codec.build_url(storage_url, "", query),
-        headers=Headers(out).merged(headers),
+        url=_codec.relative_url("", query),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200_204,
         operation="head_account",
     )
@@ -127,22 +171,11 @@ def parse_head_account_response(headers: Mapping[str, str]) -> AccountInfo:
     return account_info_from_headers(headers)
 
 
-def build_list_containers_request(
-    storage_url: str,
-    *,
-    limit: int | None = None,
-    marker: str | None = None,
-    end_marker: str | None = None,
-    prefix: str | None = None,
-    reverse: bool = False,
-    headers: Mapping[str, str] | None = None,
-) -> HttpRequest:
-    """One page of the account's containers, in name order.
+@attrs.frozen(kw_only=True)
+class ListContainersOptions:
+    """What :func:`build_list_containers_request` sends besides the path; all optional.
 
-    ``GET /``; success: 200, 204.
-
-    Args:
-        storage_url: The account URL (``.../v1/<account>``).
+    Attributes:
         limit: At most this many (Swift caps it at 10000) (``limit`` query parameter).
         marker: Only names after this one (``marker`` query parameter).
         end_marker: Only names before this one (``end_marker`` query parameter).
@@ -150,22 +183,45 @@ def build_list_containers_request(
         reverse: Sends ``reverse`` query parameter ``true`` when true.
         headers: Extra headers; they replace generated ones of the same name.
     """
+
+    limit: int | None = None
+    marker: str | None = None
+    end_marker: str | None = None
+    prefix: str | None = None
+    reverse: bool = False
+    headers: Mapping[str, str] | None = None
+
+
+_LIST_CONTAINERS_DEFAULTS = ListContainersOptions()
+
+
+def build_list_containers_request(
+    options: ListContainersOptions | None = None,
+) -> HttpRequest:
+    """One page of the account's containers, in name order.
+
+    ``GET /``; the URL is relative to the account URL; success: 200, 204.
+
+    Args:
+        options: See :class:`ListContainersOptions`; ``None`` sends none.
+    """
+    o = _LIST_CONTAINERS_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = [("format", "json")]
     out: dict[str, str] = {}
-    if limit is not None:
-        query.append(("limit", str(int(limit))))
-    if marker is not None:
-        query.append(("marker", marker))
-    if end_marker is not None:
-        query.append(("end_marker", end_marker))
-    if prefix is not None:
-        query.append(("prefix", prefix))
-    if reverse:
+    if o.limit is not None:
+        query.append(("limit", str(int(o.limit))))
+    if o.marker is not None:
+        query.append(("marker", o.marker))
+    if o.end_marker is not None:
+        query.append(("end_marker", o.end_marker))
+    if o.prefix is not None:
+        query.append(("prefix", o.prefix))
+    if o.reverse:
         query.append(("reverse", "true"))
     return HttpRequest(
         method="GET",
-        url=_codec.build_url(storage_url, "", query),
-        headers=Headers(out).merged(headers),
+        url=_codec.relative_url("", query),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200_204,
         operation="list_containers",
     )
@@ -176,118 +232,142 @@ def parse_list_containers_response(body: bytes) -> list[ContainerEntry]:
     return [container_entry_from_json(item) for item in _codec.json_items(body, "list containers")]
 
 
-def build_post_account_request(
-    storage_url: str,
-    *,
-    metadata: Mapping[str, str | None] | None = None,
-    temp_url_key: str | None = None,
-    temp_url_key_2: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> HttpRequest:
-    """Set or remove account metadata; keys not given are left alone.
+@attrs.frozen(kw_only=True)
+class PostAccountOptions:
+    """What :func:`build_post_account_request` sends besides the path; all optional.
 
-    ``POST /``; success: 200, 202, 204.
-
-    Args:
-        storage_url: The account URL (``.../v1/<account>``).
+    Attributes:
         metadata: ``X-Account-Meta-<key>`` headers; ``None`` removes a key.
         temp_url_key: ``X-Account-Meta-Temp-URL-Key`` header.
         temp_url_key_2: ``X-Account-Meta-Temp-URL-Key-2`` header.
         headers: Extra headers; they replace generated ones of the same name.
     """
+
+    metadata: Mapping[str, str | None] | None = None
+    temp_url_key: str | None = None
+    temp_url_key_2: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+_POST_ACCOUNT_DEFAULTS = PostAccountOptions()
+
+
+def build_post_account_request(
+    options: PostAccountOptions | None = None,
+) -> HttpRequest:
+    """Set or remove account metadata; keys not given are left alone.
+
+    ``POST /``; the URL is relative to the account URL; success: 200, 202, 204.
+
+    Args:
+        options: See :class:`PostAccountOptions`; ``None`` sends none.
+    """
+    o = _POST_ACCOUNT_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = []
     out: dict[str, str] = {}
-    _codec.put_meta(out, "X-Account-Meta-", metadata, "X-Remove-Account-Meta-")
-    if temp_url_key is not None:
-        out["X-Account-Meta-Temp-URL-Key"] = _codec.encode_value(temp_url_key, "temp_url_key")
-    if temp_url_key_2 is not None:
-        out["X-Account-Meta-Temp-URL-Key-2"] = _codec.encode_value(temp_url_key_2, "temp_url_key_2")
+    _codec.put_meta(out, "X-Account-Meta-", o.metadata, "X-Remove-Account-Meta-")
+    if o.temp_url_key is not None:
+        out["X-Account-Meta-Temp-URL-Key"] = _codec.encode_value(o.temp_url_key, "temp_url_key")
+    if o.temp_url_key_2 is not None:
+        out["X-Account-Meta-Temp-URL-Key-2"] = _codec.encode_value(
+            o.temp_url_key_2, "temp_url_key_2"
+        )
     return HttpRequest(
         method="POST",
-        url=_codec.build_url(storage_url, "", query),
-        headers=Headers(out).merged(headers),
+        url=_codec.relative_url("", query),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200_202_204,
         operation="post_account",
     )
 
 
+@attrs.frozen(kw_only=True)
+class BulkDeleteOptions:
+    """What :func:`build_bulk_delete_request` sends besides the path; all optional.
+
+    Attributes:
+        headers: Extra headers; they replace generated ones of the same name.
+    """
+
+    headers: Mapping[str, str] | None = None
+
+
+_BULK_DELETE_DEFAULTS = BulkDeleteOptions()
+
+
 def build_bulk_delete_request(
-    storage_url: str,
-    *,
-    headers: Mapping[str, str] | None = None,
+    options: BulkDeleteOptions | None = None,
 ) -> HttpRequest:
     """Delete up to 10000 objects or empty containers (body: URL-encoded ``/c/o`` lines); the result is in the body, whatever the status.
 
-    ``POST /``; success: 200.
+    ``POST /``; the URL is relative to the account URL; success: 200.
 
     Args:
-        storage_url: The account URL (``.../v1/<account>``).
-        headers: Extra headers; they replace generated ones of the same name.
+        options: See :class:`BulkDeleteOptions`; ``None`` sends none.
     """
+    o = _BULK_DELETE_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = [("bulk-delete", None)]
     out: dict[str, str] = {"Content-Type": "text/plain", "Accept": "application/json"}
     return HttpRequest(
         method="POST",
-        url=_codec.build_url(storage_url, "", query),
-        headers=Headers(out).merged(headers),
+        url=_codec.relative_url("", query),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200,
         operation="bulk_delete",
     )
 
 
-def build_extract_archive_request(
-    storage_url: str,
-    upload_path: str,
-    *,
-    archive_format: str | None = None,
-    content_length: int | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> HttpRequest:
-    """Upload a tar archive and store its files (body: the archive); the result is in the body.
+@attrs.frozen(kw_only=True)
+class ExtractArchiveOptions:
+    """What :func:`build_extract_archive_request` sends besides the path; all optional.
 
-    ``PUT /{upload_path}``; success: 200, 201.
-
-    Args:
-        storage_url: The account URL (``.../v1/<account>``).
-        upload_path: The upload path; URL-encoded here.
+    Attributes:
         archive_format: ``tar``, ``tar.gz`` or ``tar.bz2`` (``extract-archive`` query parameter).
         content_length: ``Content-Length`` header.
         headers: Extra headers; they replace generated ones of the same name.
     """
+
+    archive_format: str | None = None
+    content_length: int | None = None
+    headers: Mapping[str, str] | None = None
+
+
+_EXTRACT_ARCHIVE_DEFAULTS = ExtractArchiveOptions()
+
+
+def build_extract_archive_request(
+    upload_path: str,
+    options: ExtractArchiveOptions | None = None,
+) -> HttpRequest:
+    """Upload a tar archive and store its files (body: the archive); the result is in the body.
+
+    ``PUT /{upload_path}``; the URL is relative to the account URL; success: 200, 201.
+
+    Args:
+        upload_path: The upload path; URL-encoded here.
+        options: See :class:`ExtractArchiveOptions`; ``None`` sends none.
+    """
+    o = _EXTRACT_ARCHIVE_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = []
     out: dict[str, str] = {"Accept": "application/json"}
-    if archive_format is not None:
-        query.append(("extract-archive", archive_format))
-    if content_length is not None:
-        out["Content-Length"] = str(int(content_length))
+    if o.archive_format is not None:
+        query.append(("extract-archive", o.archive_format))
+    if o.content_length is not None:
+        out["Content-Length"] = str(int(o.content_length))
     return HttpRequest(
         method="PUT",
-        url=_codec.build_url(storage_url, f"/{quote_object(upload_path)}", query),
-        headers=Headers(out).merged(headers),
+        url=_codec.relative_url(f"/{quote_object(upload_path)}", query),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200_201,
         operation="extract_archive",
     )
 
 
-def build_put_container_request(
-    storage_url: str,
-    container: str,
-    *,
-    metadata: Mapping[str, str] | None = None,
-    read_acl: str | None = None,
-    write_acl: str | None = None,
-    container_type: str | None = None,
-    storage_policy: str | None = None,
-    versions_location: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> HttpRequest:
-    """Create a container (201), or update the headers of an existing one (202).
+@attrs.frozen(kw_only=True)
+class PutContainerOptions:
+    """What :func:`build_put_container_request` sends besides the path; all optional.
 
-    ``PUT /{container}``; success: 201, 202.
-
-    Args:
-        storage_url: The account URL (``.../v1/<account>``).
-        container: The container; URL-encoded here.
+    Attributes:
         metadata: ``X-Container-Meta-<key>`` headers.
         read_acl: ``X-Container-Read`` header.
         write_acl: ``X-Container-Write`` header.
@@ -296,49 +376,87 @@ def build_put_container_request(
         versions_location: ``X-Versions-Location`` header.
         headers: Extra headers; they replace generated ones of the same name.
     """
+
+    metadata: Mapping[str, str] | None = None
+    read_acl: str | None = None
+    write_acl: str | None = None
+    container_type: str | None = None
+    storage_policy: str | None = None
+    versions_location: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+_PUT_CONTAINER_DEFAULTS = PutContainerOptions()
+
+
+def build_put_container_request(
+    container: str,
+    options: PutContainerOptions | None = None,
+) -> HttpRequest:
+    """Create a container (201), or update the headers of an existing one (202).
+
+    ``PUT /{container}``; the URL is relative to the account URL; success: 201, 202.
+
+    Args:
+        container: The container; URL-encoded here.
+        options: See :class:`PutContainerOptions`; ``None`` sends none.
+    """
+    o = _PUT_CONTAINER_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = []
     out: dict[str, str] = {}
-    _codec.put_meta(out, "X-Container-Meta-", metadata, None)
-    if read_acl is not None:
-        out["X-Container-Read"] = _codec.encode_value(read_acl, "read_acl")
-    if write_acl is not None:
-        out["X-Container-Write"] = _codec.encode_value(write_acl, "write_acl")
-    if container_type is not None:
-        out["X-Container-Meta-Type"] = _codec.encode_value(container_type, "container_type")
-    if storage_policy is not None:
-        out["X-Storage-Policy"] = _codec.encode_value(storage_policy, "storage_policy")
-    if versions_location is not None:
-        out["X-Versions-Location"] = _codec.encode_value(versions_location, "versions_location")
+    _codec.put_meta(out, "X-Container-Meta-", o.metadata, None)
+    if o.read_acl is not None:
+        out["X-Container-Read"] = _codec.encode_value(o.read_acl, "read_acl")
+    if o.write_acl is not None:
+        out["X-Container-Write"] = _codec.encode_value(o.write_acl, "write_acl")
+    if o.container_type is not None:
+        out["X-Container-Meta-Type"] = _codec.encode_value(o.container_type, "container_type")
+    if o.storage_policy is not None:
+        out["X-Storage-Policy"] = _codec.encode_value(o.storage_policy, "storage_policy")
+    if o.versions_location is not None:
+        out["X-Versions-Location"] = _codec.encode_value(o.versions_location, "versions_location")
     return HttpRequest(
         method="PUT",
-        url=_codec.build_url(storage_url, f"/{quote_container(container)}", query),
-        headers=Headers(out).merged(headers),
+        url=_codec.relative_url(f"/{quote_container(container)}", query),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_201_202,
         operation="put_container",
     )
 
 
+@attrs.frozen(kw_only=True)
+class HeadContainerOptions:
+    """What :func:`build_head_container_request` sends besides the path; all optional.
+
+    Attributes:
+        headers: Extra headers; they replace generated ones of the same name.
+    """
+
+    headers: Mapping[str, str] | None = None
+
+
+_HEAD_CONTAINER_DEFAULTS = HeadContainerOptions()
+
+
 def build_head_container_request(
-    storage_url: str,
     container: str,
-    *,
-    headers: Mapping[str, str] | None = None,
+    options: HeadContainerOptions | None = None,
 ) -> HttpRequest:
     """Container totals, ACLs, type and metadata.
 
-    ``HEAD /{container}``; success: 200, 204.
+    ``HEAD /{container}``; the URL is relative to the account URL; success: 200, 204.
 
     Args:
-        storage_url: The account URL (``.../v1/<account>``).
         container: The container; URL-encoded here.
-        headers: Extra headers; they replace generated ones of the same name.
+        options: See :class:`HeadContainerOptions`; ``None`` sends none.
     """
+    o = _HEAD_CONTAINER_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = []
     out: dict[str, str] = {}
     return HttpRequest(
         method="HEAD",
-        url=_codec.build_url(storage_url, f"/{quote_container(container)}", query),
-        headers=Headers(out).merged(headers),
+        url=_codec.relative_url(f"/{quote_container(container)}", query),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200_204,
         operation="head_container",
     )
@@ -349,25 +467,11 @@ def parse_head_container_response(headers: Mapping[str, str]) -> ContainerInfo:
     return container_info_from_headers(headers)
 
 
-def build_list_objects_request(
-    storage_url: str,
-    container: str,
-    *,
-    limit: int | None = None,
-    marker: str | None = None,
-    end_marker: str | None = None,
-    prefix: str | None = None,
-    delimiter: str | None = None,
-    reverse: bool = False,
-    headers: Mapping[str, str] | None = None,
-) -> HttpRequest:
-    """One page of a container's objects (and pseudo-directories with a delimiter).
+@attrs.frozen(kw_only=True)
+class ListObjectsOptions:
+    """What :func:`build_list_objects_request` sends besides the path; all optional.
 
-    ``GET /{container}``; success: 200, 204.
-
-    Args:
-        storage_url: The account URL (``.../v1/<account>``).
-        container: The container; URL-encoded here.
+    Attributes:
         limit: At most this many (Swift caps it at 10000) (``limit`` query parameter).
         marker: Only names after this one (``marker`` query parameter).
         end_marker: Only names before this one (``end_marker`` query parameter).
@@ -376,24 +480,50 @@ def build_list_objects_request(
         reverse: Sends ``reverse`` query parameter ``true`` when true.
         headers: Extra headers; they replace generated ones of the same name.
     """
+
+    limit: int | None = None
+    marker: str | None = None
+    end_marker: str | None = None
+    prefix: str | None = None
+    delimiter: str | None = None
+    reverse: bool = False
+    headers: Mapping[str, str] | None = None
+
+
+_LIST_OBJECTS_DEFAULTS = ListObjectsOptions()
+
+
+def build_list_objects_request(
+    container: str,
+    options: ListObjectsOptions | None = None,
+) -> HttpRequest:
+    """One page of a container's objects (and pseudo-directories with a delimiter).
+
+    ``GET /{container}``; the URL is relative to the account URL; success: 200, 204.
+
+    Args:
+        container: The container; URL-encoded here.
+        options: See :class:`ListObjectsOptions`; ``None`` sends none.
+    """
+    o = _LIST_OBJECTS_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = [("format", "json")]
     out: dict[str, str] = {}
-    if limit is not None:
-        query.append(("limit", str(int(limit))))
-    if marker is not None:
-        query.append(("marker", marker))
-    if end_marker is not None:
-        query.append(("end_marker", end_marker))
-    if prefix is not None:
-        query.append(("prefix", prefix))
-    if delimiter is not None:
-        query.append(("delimiter", delimiter))
-    if reverse:
+    if o.limit is not None:
+        query.append(("limit", str(int(o.limit))))
+    if o.marker is not None:
+        query.append(("marker", o.marker))
+    if o.end_marker is not None:
+        query.append(("end_marker", o.end_marker))
+    if o.prefix is not None:
+        query.append(("prefix", o.prefix))
+    if o.delimiter is not None:
+        query.append(("delimiter", o.delimiter))
+    if o.reverse:
         query.append(("reverse", "true"))
     return HttpRequest(
         method="GET",
-        url=_codec.build_url(storage_url, f"/{quote_container(container)}", query),
-        headers=Headers(out).merged(headers),
+        url=_codec.relative_url(f"/{quote_container(container)}", query),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200_204,
         operation="list_objects",
     )
@@ -407,26 +537,11 @@ def parse_list_objects_response(body: bytes) -> list[SubdirEntry | ObjectEntry]:
     ]
 
 
-def build_post_container_request(
-    storage_url: str,
-    container: str,
-    *,
-    metadata: Mapping[str, str | None] | None = None,
-    read_acl: str | None = None,
-    write_acl: str | None = None,
-    container_type: str | None = None,
-    versions_location: str | None = None,
-    temp_url_key: str | None = None,
-    temp_url_key_2: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> HttpRequest:
-    """Set or remove container metadata, ACLs and type; keys not given are left alone.
+@attrs.frozen(kw_only=True)
+class PostContainerOptions:
+    """What :func:`build_post_container_request` sends besides the path; all optional.
 
-    ``POST /{container}``; success: 200, 202, 204.
-
-    Args:
-        storage_url: The account URL (``.../v1/<account>``).
-        container: The container; URL-encoded here.
+    Attributes:
         metadata: ``X-Container-Meta-<key>`` headers; ``None`` removes a key.
         read_acl: ``X-Container-Read`` header.
         write_acl: ``X-Container-Write`` header.
@@ -436,85 +551,102 @@ def build_post_container_request(
         temp_url_key_2: ``X-Container-Meta-Temp-URL-Key-2`` header.
         headers: Extra headers; they replace generated ones of the same name.
     """
+
+    metadata: Mapping[str, str | None] | None = None
+    read_acl: str | None = None
+    write_acl: str | None = None
+    container_type: str | None = None
+    versions_location: str | None = None
+    temp_url_key: str | None = None
+    temp_url_key_2: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+_POST_CONTAINER_DEFAULTS = PostContainerOptions()
+
+
+def build_post_container_request(
+    container: str,
+    options: PostContainerOptions | None = None,
+) -> HttpRequest:
+    """Set or remove container metadata, ACLs and type; keys not given are left alone.
+
+    ``POST /{container}``; the URL is relative to the account URL; success: 200, 202, 204.
+
+    Args:
+        container: The container; URL-encoded here.
+        options: See :class:`PostContainerOptions`; ``None`` sends none.
+    """
+    o = _POST_CONTAINER_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = []
     out: dict[str, str] = {}
-    _codec.put_meta(out, "X-Container-Meta-", metadata, "X-Remove-Container-Meta-")
-    if read_acl is not None:
-        out["X-Container-Read"] = _codec.encode_value(read_acl, "read_acl")
-    if write_acl is not None:
-        out["X-Container-Write"] = _codec.encode_value(write_acl, "write_acl")
-    if container_type is not None:
-        out["X-Container-Meta-Type"] = _codec.encode_value(container_type, "container_type")
-    if versions_location is not None:
-        out["X-Versions-Location"] = _codec.encode_value(versions_location, "versions_location")
-    if temp_url_key is not None:
-        out["X-Container-Meta-Temp-URL-Key"] = _codec.encode_value(temp_url_key, "temp_url_key")
-    if temp_url_key_2 is not None:
+    _codec.put_meta(out, "X-Container-Meta-", o.metadata, "X-Remove-Container-Meta-")
+    if o.read_acl is not None:
+        out["X-Container-Read"] = _codec.encode_value(o.read_acl, "read_acl")
+    if o.write_acl is not None:
+        out["X-Container-Write"] = _codec.encode_value(o.write_acl, "write_acl")
+    if o.container_type is not None:
+        out["X-Container-Meta-Type"] = _codec.encode_value(o.container_type, "container_type")
+    if o.versions_location is not None:
+        out["X-Versions-Location"] = _codec.encode_value(o.versions_location, "versions_location")
+    if o.temp_url_key is not None:
+        out["X-Container-Meta-Temp-URL-Key"] = _codec.encode_value(o.temp_url_key, "temp_url_key")
+    if o.temp_url_key_2 is not None:
         out["X-Container-Meta-Temp-URL-Key-2"] = _codec.encode_value(
-            temp_url_key_2, "temp_url_key_2"
+            o.temp_url_key_2, "temp_url_key_2"
         )
     return HttpRequest(
         method="POST",
-        url=_codec.build_url(storage_url, f"/{quote_container(container)}", query),
-        headers=Headers(out).merged(headers),
+        url=_codec.relative_url(f"/{quote_container(container)}", query),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200_202_204,
         operation="post_container",
     )
 
 
+@attrs.frozen(kw_only=True)
+class DeleteContainerOptions:
+    """What :func:`build_delete_container_request` sends besides the path; all optional.
+
+    Attributes:
+        headers: Extra headers; they replace generated ones of the same name.
+    """
+
+    headers: Mapping[str, str] | None = None
+
+
+_DELETE_CONTAINER_DEFAULTS = DeleteContainerOptions()
+
+
 def build_delete_container_request(
-    storage_url: str,
     container: str,
-    *,
-    headers: Mapping[str, str] | None = None,
+    options: DeleteContainerOptions | None = None,
 ) -> HttpRequest:
     """Delete an empty container (409 while it has objects).
 
-    ``DELETE /{container}``; success: 200, 204.
+    ``DELETE /{container}``; the URL is relative to the account URL; success: 200, 204.
 
     Args:
-        storage_url: The account URL (``.../v1/<account>``).
         container: The container; URL-encoded here.
-        headers: Extra headers; they replace generated ones of the same name.
+        options: See :class:`DeleteContainerOptions`; ``None`` sends none.
     """
+    o = _DELETE_CONTAINER_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = []
     out: dict[str, str] = {}
     return HttpRequest(
         method="DELETE",
-        url=_codec.build_url(storage_url, f"/{quote_container(container)}", query),
-        headers=Headers(out).merged(headers),
+        url=_codec.relative_url(f"/{quote_container(container)}", query),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200_204,
         operation="delete_container",
     )
 
 
-def build_put_object_request(
-    storage_url: str,
-    container: str,
-    object_name: str,
-    *,
-    content_length: int | None = None,
-    content_type: str | None = None,
-    etag: str | None = None,
-    metadata: Mapping[str, str] | None = None,
-    cache_control: str | None = None,
-    content_disposition: str | None = None,
-    content_encoding: str | None = None,
-    delete_at: int | None = None,
-    delete_after: int | None = None,
-    if_none_match: bool = False,
-    object_manifest: str | None = None,
-    multipart_manifest: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> HttpRequest:
-    """Store an object, replacing any object (and metadata) of that name.
+@attrs.frozen(kw_only=True)
+class PutObjectOptions:
+    """What :func:`build_put_object_request` sends besides the path; all optional.
 
-    ``PUT /{container}/{object_name}``; success: 201.
-
-    Args:
-        storage_url: The account URL (``.../v1/<account>``).
-        container: The container; URL-encoded here.
-        object_name: The object name; URL-encoded here.
+    Attributes:
         content_length: Omit to send the body chunked (``Content-Length`` header).
         content_type: ``Content-Type`` header.
         etag: MD5 hex of the body; Swift answers 422 when it differs (``ETag`` header).
@@ -529,37 +661,73 @@ def build_put_object_request(
         multipart_manifest: ``put`` to store an SLO manifest (the body) (``multipart-manifest`` query parameter).
         headers: Extra headers; they replace generated ones of the same name.
     """
+
+    content_length: int | None = None
+    content_type: str | None = None
+    etag: str | None = None
+    metadata: Mapping[str, str] | None = None
+    cache_control: str | None = None
+    content_disposition: str | None = None
+    content_encoding: str | None = None
+    delete_at: int | None = None
+    delete_after: int | None = None
+    if_none_match: bool = False
+    object_manifest: str | None = None
+    multipart_manifest: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+_PUT_OBJECT_DEFAULTS = PutObjectOptions()
+
+
+def build_put_object_request(
+    container: str,
+    object_name: str,
+    options: PutObjectOptions | None = None,
+) -> HttpRequest:
+    """Store an object, replacing any object (and metadata) of that name.
+
+    ``PUT /{container}/{object_name}``; the URL is relative to the account URL; success: 201.
+
+    Args:
+        container: The container; URL-encoded here.
+        object_name: The object name; URL-encoded here.
+        options: See :class:`PutObjectOptions`; ``None`` sends none.
+    """
+    o = _PUT_OBJECT_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = []
     out: dict[str, str] = {}
-    if content_length is not None:
-        out["Content-Length"] = str(int(content_length))
-    if content_type is not None:
-        out["Content-Type"] = _codec.encode_value(content_type, "content_type")
-    if etag is not None:
-        out["ETag"] = _codec.encode_value(etag, "etag")
-    _codec.put_meta(out, "X-Object-Meta-", metadata, None)
-    if cache_control is not None:
-        out["Cache-Control"] = _codec.encode_value(cache_control, "cache_control")
-    if content_disposition is not None:
-        out["Content-Disposition"] = _codec.encode_value(content_disposition, "content_disposition")
-    if content_encoding is not None:
-        out["Content-Encoding"] = _codec.encode_value(content_encoding, "content_encoding")
-    if delete_at is not None:
-        out["X-Delete-At"] = str(int(delete_at))
-    if delete_after is not None:
-        out["X-Delete-After"] = str(int(delete_after))
-    if if_none_match:
+    if o.content_length is not None:
+        out["Content-Length"] = str(int(o.content_length))
+    if o.content_type is not None:
+        out["Content-Type"] = _codec.encode_value(o.content_type, "content_type")
+    if o.etag is not None:
+        out["ETag"] = _codec.encode_value(o.etag, "etag")
+    _codec.put_meta(out, "X-Object-Meta-", o.metadata, None)
+    if o.cache_control is not None:
+        out["Cache-Control"] = _codec.encode_value(o.cache_control, "cache_control")
+    if o.content_disposition is not None:
+        out["Content-Disposition"] = _codec.encode_value(
+            o.content_disposition, "content_disposition"
+        )
+    if o.content_encoding is not None:
+        out["Content-Encoding"] = _codec.encode_value(o.content_encoding, "content_encoding")
+    if o.delete_at is not None:
+        out["X-Delete-At"] = str(int(o.delete_at))
+    if o.delete_after is not None:
+        out["X-Delete-After"] = str(int(o.delete_after))
+    if o.if_none_match:
         out["If-None-Match"] = "*"
-    if object_manifest is not None:
-        out["X-Object-Manifest"] = _codec.encode_value(object_manifest, "object_manifest")
-    if multipart_manifest is not None:
-        query.append(("multipart-manifest", multipart_manifest))
+    if o.object_manifest is not None:
+        out["X-Object-Manifest"] = _codec.encode_value(o.object_manifest, "object_manifest")
+    if o.multipart_manifest is not None:
+        query.append(("multipart-manifest", o.multipart_manifest))
     return HttpRequest(
         method="PUT",
-        url=_codec.build_url(
-            storage_url, f"/{quote_container(container)}/{quote_object(object_name)}", query
+        url=_codec.relative_url(
+            f"/{quote_container(container)}/{quote_object(object_name)}", query
         ),
-        headers=Headers(out).merged(headers),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_201,
         operation="put_object",
     )
@@ -570,26 +738,11 @@ def parse_put_object_response(headers: Mapping[str, str]) -> PutResult:
     return put_result_from_headers(headers)
 
 
-def build_head_object_request(
-    storage_url: str,
-    container: str,
-    object_name: str,
-    *,
-    if_match: str | None = None,
-    if_none_match: str | None = None,
-    if_modified_since: datetime | None = None,
-    if_unmodified_since: datetime | None = None,
-    multipart_manifest: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> HttpRequest:
-    """An object's size, type, ETag and metadata.
+@attrs.frozen(kw_only=True)
+class HeadObjectOptions:
+    """What :func:`build_head_object_request` sends besides the path; all optional.
 
-    ``HEAD /{container}/{object_name}``; success: 200, 204.
-
-    Args:
-        storage_url: The account URL (``.../v1/<account>``).
-        container: The container; URL-encoded here.
-        object_name: The object name; URL-encoded here.
+    Attributes:
         if_match: ``If-Match`` header.
         if_none_match: ``If-None-Match`` header.
         if_modified_since: ``If-Modified-Since`` header.
@@ -597,24 +750,51 @@ def build_head_object_request(
         multipart_manifest: ``get`` for the manifest itself (``multipart-manifest`` query parameter).
         headers: Extra headers; they replace generated ones of the same name.
     """
+
+    if_match: str | None = None
+    if_none_match: str | None = None
+    if_modified_since: datetime | None = None
+    if_unmodified_since: datetime | None = None
+    multipart_manifest: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+_HEAD_OBJECT_DEFAULTS = HeadObjectOptions()
+
+
+def build_head_object_request(
+    container: str,
+    object_name: str,
+    options: HeadObjectOptions | None = None,
+) -> HttpRequest:
+    """An object's size, type, ETag and metadata.
+
+    ``HEAD /{container}/{object_name}``; the URL is relative to the account URL; success: 200, 204.
+
+    Args:
+        container: The container; URL-encoded here.
+        object_name: The object name; URL-encoded here.
+        options: See :class:`HeadObjectOptions`; ``None`` sends none.
+    """
+    o = _HEAD_OBJECT_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = []
     out: dict[str, str] = {}
-    if if_match is not None:
-        out["If-Match"] = _codec.encode_value(if_match, "if_match")
-    if if_none_match is not None:
-        out["If-None-Match"] = _codec.encode_value(if_none_match, "if_none_match")
-    if if_modified_since is not None:
-        out["If-Modified-Since"] = _codec.format_http_date(if_modified_since)
-    if if_unmodified_since is not None:
-        out["If-Unmodified-Since"] = _codec.format_http_date(if_unmodified_since)
-    if multipart_manifest is not None:
-        query.append(("multipart-manifest", multipart_manifest))
+    if o.if_match is not None:
+        out["If-Match"] = _codec.encode_value(o.if_match, "if_match")
+    if o.if_none_match is not None:
+        out["If-None-Match"] = _codec.encode_value(o.if_none_match, "if_none_match")
+    if o.if_modified_since is not None:
+        out["If-Modified-Since"] = _codec.format_http_date(o.if_modified_since)
+    if o.if_unmodified_since is not None:
+        out["If-Unmodified-Since"] = _codec.format_http_date(o.if_unmodified_since)
+    if o.multipart_manifest is not None:
+        query.append(("multipart-manifest", o.multipart_manifest))
     return HttpRequest(
         method="HEAD",
-        url=_codec.build_url(
-            storage_url, f"/{quote_container(container)}/{quote_object(object_name)}", query
+        url=_codec.relative_url(
+            f"/{quote_container(container)}/{quote_object(object_name)}", query
         ),
-        headers=Headers(out).merged(headers),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200_204,
         operation="head_object",
     )
@@ -625,27 +805,11 @@ def parse_head_object_response(headers: Mapping[str, str]) -> ObjectInfo:
     return object_info_from_headers(headers)
 
 
-def build_get_object_request(
-    storage_url: str,
-    container: str,
-    object_name: str,
-    *,
-    range: str | None = None,
-    if_match: str | None = None,
-    if_none_match: str | None = None,
-    if_modified_since: datetime | None = None,
-    if_unmodified_since: datetime | None = None,
-    multipart_manifest: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> HttpRequest:
-    """An object's content (streamed by the caller) with the same headers as HEAD.
+@attrs.frozen(kw_only=True)
+class GetObjectOptions:
+    """What :func:`build_get_object_request` sends besides the path; all optional.
 
-    ``GET /{container}/{object_name}``; success: 200, 206.
-
-    Args:
-        storage_url: The account URL (``.../v1/<account>``).
-        container: The container; URL-encoded here.
-        object_name: The object name; URL-encoded here.
+    Attributes:
         range: ``bytes=a-b``, ``bytes=a-`` or ``bytes=-n`` (``Range`` header).
         if_match: ``If-Match`` header.
         if_none_match: ``If-None-Match`` header.
@@ -654,26 +818,54 @@ def build_get_object_request(
         multipart_manifest: ``get`` for an SLO's manifest instead of its content (``multipart-manifest`` query parameter).
         headers: Extra headers; they replace generated ones of the same name.
     """
+
+    range: str | None = None
+    if_match: str | None = None
+    if_none_match: str | None = None
+    if_modified_since: datetime | None = None
+    if_unmodified_since: datetime | None = None
+    multipart_manifest: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+_GET_OBJECT_DEFAULTS = GetObjectOptions()
+
+
+def build_get_object_request(
+    container: str,
+    object_name: str,
+    options: GetObjectOptions | None = None,
+) -> HttpRequest:
+    """An object's content (streamed by the caller) with the same headers as HEAD.
+
+    ``GET /{container}/{object_name}``; the URL is relative to the account URL; success: 200, 206.
+
+    Args:
+        container: The container; URL-encoded here.
+        object_name: The object name; URL-encoded here.
+        options: See :class:`GetObjectOptions`; ``None`` sends none.
+    """
+    o = _GET_OBJECT_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = []
     out: dict[str, str] = {}
-    if range is not None:
-        out["Range"] = _codec.encode_value(range, "range")
-    if if_match is not None:
-        out["If-Match"] = _codec.encode_value(if_match, "if_match")
-    if if_none_match is not None:
-        out["If-None-Match"] = _codec.encode_value(if_none_match, "if_none_match")
-    if if_modified_since is not None:
-        out["If-Modified-Since"] = _codec.format_http_date(if_modified_since)
-    if if_unmodified_since is not None:
-        out["If-Unmodified-Since"] = _codec.format_http_date(if_unmodified_since)
-    if multipart_manifest is not None:
-        query.append(("multipart-manifest", multipart_manifest))
+    if o.range is not None:
+        out["Range"] = _codec.encode_value(o.range, "range")
+    if o.if_match is not None:
+        out["If-Match"] = _codec.encode_value(o.if_match, "if_match")
+    if o.if_none_match is not None:
+        out["If-None-Match"] = _codec.encode_value(o.if_none_match, "if_none_match")
+    if o.if_modified_since is not None:
+        out["If-Modified-Since"] = _codec.format_http_date(o.if_modified_since)
+    if o.if_unmodified_since is not None:
+        out["If-Unmodified-Since"] = _codec.format_http_date(o.if_unmodified_since)
+    if o.multipart_manifest is not None:
+        query.append(("multipart-manifest", o.multipart_manifest))
     return HttpRequest(
         method="GET",
-        url=_codec.build_url(
-            storage_url, f"/{quote_container(container)}/{quote_object(object_name)}", query
+        url=_codec.relative_url(
+            f"/{quote_container(container)}/{quote_object(object_name)}", query
         ),
-        headers=Headers(out).merged(headers),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200_206,
         operation="get_object",
     )
@@ -684,28 +876,11 @@ def parse_get_object_response(headers: Mapping[str, str]) -> ObjectInfo:
     return object_info_from_headers(headers)
 
 
-def build_post_object_request(
-    storage_url: str,
-    container: str,
-    object_name: str,
-    *,
-    metadata: Mapping[str, str] | None = None,
-    content_type: str | None = None,
-    cache_control: str | None = None,
-    content_disposition: str | None = None,
-    content_encoding: str | None = None,
-    delete_at: int | None = None,
-    delete_after: int | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> HttpRequest:
-    """Replace an object's metadata: every ``X-Object-Meta-*`` not sent is removed.
+@attrs.frozen(kw_only=True)
+class PostObjectOptions:
+    """What :func:`build_post_object_request` sends besides the path; all optional.
 
-    ``POST /{container}/{object_name}``; success: 200, 202, 204.
-
-    Args:
-        storage_url: The account URL (``.../v1/<account>``).
-        container: The container; URL-encoded here.
-        object_name: The object name; URL-encoded here.
+    Attributes:
         metadata: ``X-Object-Meta-<key>`` headers.
         content_type: ``Content-Type`` header.
         cache_control: ``Cache-Control`` header.
@@ -715,52 +890,68 @@ def build_post_object_request(
         delete_after: ``X-Delete-After`` header.
         headers: Extra headers; they replace generated ones of the same name.
     """
+
+    metadata: Mapping[str, str] | None = None
+    content_type: str | None = None
+    cache_control: str | None = None
+    content_disposition: str | None = None
+    content_encoding: str | None = None
+    delete_at: int | None = None
+    delete_after: int | None = None
+    headers: Mapping[str, str] | None = None
+
+
+_POST_OBJECT_DEFAULTS = PostObjectOptions()
+
+
+def build_post_object_request(
+    container: str,
+    object_name: str,
+    options: PostObjectOptions | None = None,
+) -> HttpRequest:
+    """Replace an object's metadata: every ``X-Object-Meta-*`` not sent is removed.
+
+    ``POST /{container}/{object_name}``; the URL is relative to the account URL; success: 200, 202, 204.
+
+    Args:
+        container: The container; URL-encoded here.
+        object_name: The object name; URL-encoded here.
+        options: See :class:`PostObjectOptions`; ``None`` sends none.
+    """
+    o = _POST_OBJECT_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = []
     out: dict[str, str] = {}
-    _codec.put_meta(out, "X-Object-Meta-", metadata, None)
-    if content_type is not None:
-        out["Content-Type"] = _codec.encode_value(content_type, "content_type")
-    if cache_control is not None:
-        out["Cache-Control"] = _codec.encode_value(cache_control, "cache_control")
-    if content_disposition is not None:
-        out["Content-Disposition"] = _codec.encode_value(content_disposition, "content_disposition")
-    if content_encoding is not None:
-        out["Content-Encoding"] = _codec.encode_value(content_encoding, "content_encoding")
-    if delete_at is not None:
-        out["X-Delete-At"] = str(int(delete_at))
-    if delete_after is not None:
-        out["X-Delete-After"] = str(int(delete_after))
+    _codec.put_meta(out, "X-Object-Meta-", o.metadata, None)
+    if o.content_type is not None:
+        out["Content-Type"] = _codec.encode_value(o.content_type, "content_type")
+    if o.cache_control is not None:
+        out["Cache-Control"] = _codec.encode_value(o.cache_control, "cache_control")
+    if o.content_disposition is not None:
+        out["Content-Disposition"] = _codec.encode_value(
+            o.content_disposition, "content_disposition"
+        )
+    if o.content_encoding is not None:
+        out["Content-Encoding"] = _codec.encode_value(o.content_encoding, "content_encoding")
+    if o.delete_at is not None:
+        out["X-Delete-At"] = str(int(o.delete_at))
+    if o.delete_after is not None:
+        out["X-Delete-After"] = str(int(o.delete_after))
     return HttpRequest(
         method="POST",
-        url=_codec.build_url(
-            storage_url, f"/{quote_container(container)}/{quote_object(object_name)}", query
+        url=_codec.relative_url(
+            f"/{quote_container(container)}/{quote_object(object_name)}", query
         ),
-        headers=Headers(out).merged(headers),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200_202_204,
         operation="post_object",
     )
 
 
-def build_copy_object_request(
-    storage_url: str,
-    container: str,
-    object_name: str,
-    *,
-    destination: str | None = None,
-    metadata: Mapping[str, str] | None = None,
-    fresh_metadata: bool = False,
-    content_type: str | None = None,
-    multipart_manifest: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> HttpRequest:
-    """Copy an object on the server; the destination container must exist.
+@attrs.frozen(kw_only=True)
+class CopyObjectOptions:
+    """What :func:`build_copy_object_request` sends besides the path; all optional.
 
-    ``COPY /{container}/{object_name}``; success: 201.
-
-    Args:
-        storage_url: The account URL (``.../v1/<account>``).
-        container: The container; URL-encoded here.
-        object_name: The object name; URL-encoded here.
+    Attributes:
         destination: ``/<container>/<object>``, URL-encoded (``Destination`` header).
         metadata: Overrides the source's keys (or replaces them all with ``fresh_metadata``) (``X-Object-Meta-<key>`` headers).
         fresh_metadata: Sends ``X-Fresh-Metadata`` header ``true`` when true.
@@ -768,23 +959,50 @@ def build_copy_object_request(
         multipart_manifest: ``get`` copies an SLO manifest instead of concatenating it (``multipart-manifest`` query parameter).
         headers: Extra headers; they replace generated ones of the same name.
     """
+
+    destination: str | None = None
+    metadata: Mapping[str, str] | None = None
+    fresh_metadata: bool = False
+    content_type: str | None = None
+    multipart_manifest: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+_COPY_OBJECT_DEFAULTS = CopyObjectOptions()
+
+
+def build_copy_object_request(
+    container: str,
+    object_name: str,
+    options: CopyObjectOptions | None = None,
+) -> HttpRequest:
+    """Copy an object on the server; the destination container must exist.
+
+    ``COPY /{container}/{object_name}``; the URL is relative to the account URL; success: 201.
+
+    Args:
+        container: The container; URL-encoded here.
+        object_name: The object name; URL-encoded here.
+        options: See :class:`CopyObjectOptions`; ``None`` sends none.
+    """
+    o = _COPY_OBJECT_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = []
     out: dict[str, str] = {}
-    if destination is not None:
-        out["Destination"] = _codec.encode_value(destination, "destination")
-    _codec.put_meta(out, "X-Object-Meta-", metadata, None)
-    if fresh_metadata:
+    if o.destination is not None:
+        out["Destination"] = _codec.encode_value(o.destination, "destination")
+    _codec.put_meta(out, "X-Object-Meta-", o.metadata, None)
+    if o.fresh_metadata:
         out["X-Fresh-Metadata"] = "true"
-    if content_type is not None:
-        out["Content-Type"] = _codec.encode_value(content_type, "content_type")
-    if multipart_manifest is not None:
-        query.append(("multipart-manifest", multipart_manifest))
+    if o.content_type is not None:
+        out["Content-Type"] = _codec.encode_value(o.content_type, "content_type")
+    if o.multipart_manifest is not None:
+        query.append(("multipart-manifest", o.multipart_manifest))
     return HttpRequest(
         method="COPY",
-        url=_codec.build_url(
-            storage_url, f"/{quote_container(container)}/{quote_object(object_name)}", query
+        url=_codec.relative_url(
+            f"/{quote_container(container)}/{quote_object(object_name)}", query
         ),
-        headers=Headers(out).merged(headers),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_201,
         operation="copy_object",
     )
@@ -795,35 +1013,47 @@ def parse_copy_object_response(headers: Mapping[str, str]) -> CopyResult:
     return copy_result_from_headers(headers)
 
 
-def build_delete_object_request(
-    storage_url: str,
-    container: str,
-    object_name: str,
-    *,
-    multipart_manifest: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> HttpRequest:
-    """Delete an object (a large-object manifest only, unless ``multipart_manifest='delete'``).
+@attrs.frozen(kw_only=True)
+class DeleteObjectOptions:
+    """What :func:`build_delete_object_request` sends besides the path; all optional.
 
-    ``DELETE /{container}/{object_name}``; success: 200, 204.
-
-    Args:
-        storage_url: The account URL (``.../v1/<account>``).
-        container: The container; URL-encoded here.
-        object_name: The object name; URL-encoded here.
+    Attributes:
         multipart_manifest: ``delete`` also deletes an SLO's segments (``multipart-manifest`` query parameter).
         headers: Extra headers; they replace generated ones of the same name.
     """
+
+    multipart_manifest: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+_DELETE_OBJECT_DEFAULTS = DeleteObjectOptions()
+
+
+def build_delete_object_request(
+    container: str,
+    object_name: str,
+    options: DeleteObjectOptions | None = None,
+) -> HttpRequest:
+    """Delete an object (a large-object manifest only, unless ``multipart_manifest='delete'``).
+
+    ``DELETE /{container}/{object_name}``; the URL is relative to the account URL; success: 200, 204.
+
+    Args:
+        container: The container; URL-encoded here.
+        object_name: The object name; URL-encoded here.
+        options: See :class:`DeleteObjectOptions`; ``None`` sends none.
+    """
+    o = _DELETE_OBJECT_DEFAULTS if options is None else options
     query: list[tuple[str, str | None]] = []
     out: dict[str, str] = {}
-    if multipart_manifest is not None:
-        query.append(("multipart-manifest", multipart_manifest))
+    if o.multipart_manifest is not None:
+        query.append(("multipart-manifest", o.multipart_manifest))
     return HttpRequest(
         method="DELETE",
-        url=_codec.build_url(
-            storage_url, f"/{quote_container(container)}/{quote_object(object_name)}", query
+        url=_codec.relative_url(
+            f"/{quote_container(container)}/{quote_object(object_name)}", query
         ),
-        headers=Headers(out).merged(headers),
+        headers=Headers(out).merged(o.headers),
         expected=_SUCCESS_200_204,
         operation="delete_object",
     )
