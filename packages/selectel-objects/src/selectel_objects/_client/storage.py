@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from importlib import metadata
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from selectel_auth import TokenCredential
+from selectel_auth import HttpSender, TokenCredential
 
 from selectel_objects._client.containers import bulk_delete
 from selectel_objects._client.listing import MAX_PAGE_SIZE, listing
@@ -74,30 +73,50 @@ class ObjectStorage:
         pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
         storage_url: str | None = None,
     ) -> None:
+        self._start(
+            lambda _sender: credential,
+            transport=transport,
+            timeout=timeout,
+            retry=retry,
+            ca_bundle=ca_bundle,
+            verify=verify,
+            pool_maxsize=pool_maxsize,
+            storage_url=storage_url,
+        )
+
+    def _start(
+        self,
+        make_credential: Callable[[HttpSender], TokenCredential],
+        *,
+        transport: str | Transport | None = None,
+        timeout: Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        verify: bool = True,
+        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
+        storage_url: str | None = None,
+    ) -> None:
+        """The one way a client is set up: its transport, then the credential
+        (``make_credential`` gets a sender over that transport), then the pipeline."""
+        if storage_url is not None and not storage_url.startswith(("https://", "http://")):
+            raise ValueError("storage_url must be an http(s):// URL")
         built, owned = get_transport(
             transport, ca_bundle=ca_bundle, verify=verify, pool_maxsize=pool_maxsize
         )
-        self._setup(credential, built, owned, timeout, retry, storage_url)
-
-    def _setup(
-        self,
-        credential: TokenCredential,
-        transport: Transport,
-        owned: bool,
-        timeout: Timeout | float | None,
-        retry: RetryPolicy | None,
-        storage_url: str | None,
-    ) -> None:
-        if storage_url is not None and not storage_url.startswith(("https://", "http://")):
-            raise ValueError("storage_url must be an http(s):// URL")
-        if not isinstance(credential, TokenCredential):
-            raise TypeError(
-                "credential must have get_token() and invalidate(), "
-                f"not {type(credential).__name__}"
-            )
+        try:
+            credential = make_credential(TransportSender(built))
+            if not isinstance(credential, TokenCredential):
+                raise TypeError(
+                    "credential must have get_token() and invalidate(), "
+                    f"not {type(credential).__name__}"
+                )
+        except BaseException:
+            if owned:
+                built.close()
+            raise
         self._owns_transport = owned
         self._pipeline = Pipeline(
-            transport,
+            built,
             credential,
             timeout=Timeout.of(timeout),
             retry=retry if retry is not None else RetryPolicy(),
@@ -108,73 +127,126 @@ class ObjectStorage:
     @classmethod
     def _with_sender(
         cls,
-        make_credential: Callable[..., TokenCredential],
-        options: dict[str, Any],
+        make_credential: Callable[[HttpSender], TokenCredential],
+        *,
+        transport: str | Transport | None = None,
+        timeout: Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        verify: bool = True,
+        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
+        storage_url: str | None = None,
     ) -> ObjectStorage:
-        """A client whose credential (``make_credential(sender=..., **credential options)``)
-        sends its token requests through the client's own transport."""
-        client = {key: options.pop(key) for key in _CLIENT_OPTIONS if key in options}
-        if client.get("storage_url") is not None:
-            # The credential takes it too: a static token, for one, needs it.
-            options["storage_url"] = client["storage_url"]
-        built, owned = get_transport(
-            client.get("transport"),
-            ca_bundle=client.get("ca_bundle"),
-            verify=client.get("verify", True),
-            pool_maxsize=client.get("pool_maxsize", DEFAULT_POOL_MAXSIZE),
-        )
-        try:
-            credential = make_credential(sender=TransportSender(built), **options)
-        except BaseException:
-            if owned:
-                built.close()
-            raise
         storage = cls.__new__(cls)
-        storage._setup(
-            credential,
-            built,
-            owned,
-            client.get("timeout"),
-            client.get("retry"),
-            client.get("storage_url"),
+        storage._start(
+            make_credential,
+            transport=transport,
+            timeout=timeout,
+            retry=retry,
+            ca_bundle=ca_bundle,
+            verify=verify,
+            pool_maxsize=pool_maxsize,
+            storage_url=storage_url,
         )
         return storage
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> ObjectStorage:
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        transport: str | Transport | None = None,
+        timeout: Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        verify: bool = True,
+        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
+        storage_url: str | None = None,
+        **credential_options: Any,
+    ) -> ObjectStorage:
         """A client configured by ``SELECTEL_*`` variables (see
         :func:`selectel_auth.credential_from_env`); token requests use this client's transport.
 
-        ``options``: this client's (``transport``, ``timeout``, ``retry``, ``ca_bundle``,
-        ``verify``, ``pool_maxsize``, ``storage_url`` (also given to the credential; default
-        ``SELECTEL_STORAGE_URL``), as for the constructor); the others override variables
-        and configure the credential (``cache``, ``refresh_margin``, ...).
+        The client options are the constructor's; ``storage_url`` (default
+        ``SELECTEL_STORAGE_URL``) is given to the credential too. ``credential_options``
+        override variables and configure the credential (``cache``, ``refresh_margin``, ...).
         """
         from selectel_auth import credential_from_env  # noqa: PLC0415 - keeps import light
 
-        if options.get("storage_url") is None:
-            options["storage_url"] = (os.environ if environ is None else environ).get(
-                "SELECTEL_STORAGE_URL"
-            ) or None
-        return cls._with_sender(lambda **rest: credential_from_env(environ, **rest), options)
+        if storage_url is None:
+            env = os.environ if environ is None else environ
+            storage_url = env.get("SELECTEL_STORAGE_URL") or None
+        with_url = _with_storage_url(credential_options, storage_url)
+        return cls._with_sender(
+            lambda sender: credential_from_env(environ, sender=sender, **with_url),
+            transport=transport,
+            timeout=timeout,
+            retry=retry,
+            ca_bundle=ca_bundle,
+            verify=verify,
+            pool_maxsize=pool_maxsize,
+            storage_url=storage_url,
+        )
 
     @classmethod
-    def keystone(cls, **options: Any) -> ObjectStorage:
+    def keystone(
+        cls,
+        *,
+        transport: str | Transport | None = None,
+        timeout: Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        verify: bool = True,
+        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
+        storage_url: str | None = None,
+        **credential_options: Any,
+    ) -> ObjectStorage:
         """A client authenticated by Keystone v3 (:class:`selectel_auth.KeystoneCredential`:
         ``username``, ``password``, ``account_id``, ``project_name`` / ``project_id``, ...);
         token requests use this client's transport. Client options as for :meth:`from_env`."""
         from selectel_auth import KeystoneCredential  # noqa: PLC0415
 
-        return cls._with_sender(KeystoneCredential, options)
+        with_url = _with_storage_url(credential_options, storage_url)
+        return cls._with_sender(
+            lambda sender: KeystoneCredential(sender=sender, **with_url),
+            transport=transport,
+            timeout=timeout,
+            retry=retry,
+            ca_bundle=ca_bundle,
+            verify=verify,
+            pool_maxsize=pool_maxsize,
+            storage_url=storage_url,
+        )
 
     @classmethod
-    def swift_v1(cls, **options: Any) -> ObjectStorage:
+    def swift_v1(
+        cls,
+        *,
+        transport: str | Transport | None = None,
+        timeout: Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        verify: bool = True,
+        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
+        storage_url: str | None = None,
+        **credential_options: Any,
+    ) -> ObjectStorage:
         """A client authenticated by legacy Swift v1 auth (:class:`selectel_auth.SwiftV1Credential`:
         ``user``, ``key``, ``auth_url``); token requests use this client's transport. Client
         options as for :meth:`from_env`."""
         from selectel_auth import SwiftV1Credential  # noqa: PLC0415
 
-        return cls._with_sender(SwiftV1Credential, options)
+        with_url = _with_storage_url(credential_options, storage_url)
+        return cls._with_sender(
+            lambda sender: SwiftV1Credential(sender=sender, **with_url),
+            transport=transport,
+            timeout=timeout,
+            retry=retry,
+            ca_bundle=ca_bundle,
+            verify=verify,
+            pool_maxsize=pool_maxsize,
+            storage_url=storage_url,
+        )
 
     def __repr__(self) -> str:
         return f"ObjectStorage(transport={self._pipeline.transport!r})"
@@ -291,8 +363,9 @@ class ObjectStorage:
         return bulk_delete(self._pipeline, items)
 
 
-#: The keyword arguments of the constructor, which the other constructors pass on to it.
-_CLIENT_OPTIONS = tuple(inspect.signature(ObjectStorage.__init__).parameters)[2:]
+def _with_storage_url(options: dict[str, Any], storage_url: str | None) -> dict[str, Any]:
+    # The credential takes the override too: a static token, for one, needs it.
+    return options if storage_url is None else {**options, "storage_url": storage_url}
 
 
 class Container(UrlMethods):
