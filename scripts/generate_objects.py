@@ -419,12 +419,23 @@ def _header_value(names: Sequence[str]) -> str:
 
 def _render_model(model: Model) -> str:
     attrs_doc = "".join(f"        {f.name}: {_field_source(model, f)}\n" for f in model.fields)
+    # A listing page holds up to 10 000 JSON items: their models keep a __dict__ that the
+    # reader fills in one step (no __init__), and dates are parsed when first read.
+    listed = model.source == "json"
     out = (
-        "@attrs.frozen(kw_only=True)\n"
-        f"class {model.name}:\n"
-        f'    """{model.doc}\n\n    Attributes:\n{attrs_doc}    """\n\n'
-    )
+        "@attrs.frozen(kw_only=True, slots=False)\n" if listed else "@attrs.frozen(kw_only=True)\n"
+    ) + f'class {model.name}:\n    """{model.doc}\n\n    Attributes:\n{attrs_doc}    """\n\n'
     out += "".join(_field_line(f) for f in model.fields)
+    lazy = [f for f in model.fields if listed and f.type == "iso_date"]
+    if lazy:
+        out += (
+            "\n    if not TYPE_CHECKING:  # hidden from type checkers: no attribute is Any\n\n"
+            "        def __getattr__(self, name: str) -> Any:\n"
+            "            # Only reached for a date the reader left as text.\n"
+            f"            if name in {tuple(f.name for f in lazy)!r}:\n"
+            "                return _codec.parse_lazy_date(self, name)\n"
+            "            raise AttributeError(name)\n"
+        )
     reader = _snake(model.name)
     if model.source == "headers":
         out += (
@@ -454,11 +465,21 @@ def _render_model(model: Model) -> str:
             for f in model.fields
             if f.required
         )
-        out += f"    return {model.name}(\n"
+        out += f"    entry = _new({model.name})\n"
+        out += '    _set(\n        entry,\n        "__dict__",\n        {\n'
         for f in model.fields:
-            expr = f.name if f.required else JSON_READER[f.type].format(v=f.name)
-            out += f"        {f.name}={expr},\n"
+            if f.type == "iso_date":
+                out += f"            {_codec_lazy_key(f.name)!r}: {f.name},\n"
+            else:
+                expr = f.name if f.required else JSON_READER[f.type].format(v=f.name)
+                out += f"            {f.name!r}: {expr},\n"
+        return out + "        },\n    )\n    return entry\n"
     return out + "    )\n"
+
+
+def _codec_lazy_key(name: str) -> str:
+    """Where a JSON model keeps a date's text until it is read (see codec.parse_lazy_date)."""
+    return f"_{name}_text"
 
 
 def _render_models(d: Description, source: str) -> str:
@@ -472,10 +493,12 @@ def _render_models(d: Description, source: str) -> str:
         "from __future__ import annotations\n\n"
         "from collections.abc import Mapping\n"
         "from datetime import datetime\n"
-        "from typing import Any\n\n"
+        "from typing import TYPE_CHECKING, Any\n\n"
         "import attrs\n\n"
         "from selectel_objects._protocol import codec as _codec\n\n"
-        f"__all__ = [\n{exports}]\n\n\n{body}"
+        f"__all__ = [\n{exports}]\n\n"
+        "_new = object.__new__\n_set = object.__setattr__\n\n\n"
+        f"{body}"
     )
 
 
@@ -612,8 +635,7 @@ def _render_operation(op: Operation, models: Mapping[str, Model]) -> str:
         else "; the URL is relative to the account URL"
     )
     return (
-        _render_options(op)
-        + f"def build_{op.name}_request(\n{signature}) -> HttpRequest:\n"
+        _render_options(op) + f"def build_{op.name}_request(\n{signature}) -> HttpRequest:\n"
         f'    """{op.doc}\n\n    ``{op.method} {op.path or "/"}``{where}; success: {success}.\n\n'
         f'    Args:\n{args_doc}    """\n'
         f"{body}"

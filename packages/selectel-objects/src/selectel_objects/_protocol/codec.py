@@ -26,6 +26,7 @@ __all__ = [
     "json_required_str",
     "lowered",
     "meta_from_headers",
+    "parse_lazy_date",
     "put_meta",
     "relative_url",
     "text",
@@ -148,6 +149,14 @@ def to_iso_date(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def parse_lazy_date(model: object, name: str) -> datetime | None:
+    """Date field ``name`` of a listing model whose reader kept the text (under
+    ``_<name>_text``): parsed now, once, and kept."""
+    values = model.__dict__
+    value = values[name] = to_iso_date(values.get(f"_{name}_text"))
+    return value
 
 
 def format_http_date(value: datetime) -> str:

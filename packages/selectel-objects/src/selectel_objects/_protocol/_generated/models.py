@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -30,6 +30,9 @@ __all__ = [
     "put_result_from_headers",
     "subdir_entry_from_json",
 ]
+
+_new = object.__new__
+_set = object.__setattr__
 
 
 @attrs.frozen(kw_only=True)
@@ -259,7 +262,7 @@ def copy_result_from_headers(headers: Mapping[str, str]) -> CopyResult:
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class ContainerEntry:
     """One container in an account listing.
 
@@ -275,6 +278,14 @@ class ContainerEntry:
     bytes_used: int | None = None
     last_modified: datetime | None = None
 
+    if not TYPE_CHECKING:  # hidden from type checkers: no attribute is Any
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for a date the reader left as text.
+            if name in ("last_modified",):
+                return _codec.parse_lazy_date(self, name)
+            raise AttributeError(name)
+
 
 def container_entry_from_json(item: Mapping[str, Any]) -> ContainerEntry:
     """The :class:`ContainerEntry` in one item of a JSON listing."""
@@ -284,15 +295,21 @@ def container_entry_from_json(item: Mapping[str, Any]) -> ContainerEntry:
     last_modified = item.get("last_modified")
     if type(name) is not str:
         name = _codec.json_required_str(item, "name")
-    return ContainerEntry(
-        name=name,
-        object_count=object_count if type(object_count) is int else None,
-        bytes_used=bytes_used if type(bytes_used) is int else None,
-        last_modified=_codec.to_iso_date(last_modified),
+    entry = _new(ContainerEntry)
+    _set(
+        entry,
+        "__dict__",
+        {
+            "name": name,
+            "object_count": object_count if type(object_count) is int else None,
+            "bytes_used": bytes_used if type(bytes_used) is int else None,
+            "_last_modified_text": last_modified,
+        },
     )
+    return entry
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class SubdirEntry:
     """A pseudo-directory in a listing with a ``delimiter``: ``name`` ends with the delimiter.
 
@@ -308,12 +325,18 @@ def subdir_entry_from_json(item: Mapping[str, Any]) -> SubdirEntry:
     name = item.get("subdir")
     if type(name) is not str:
         name = _codec.json_required_str(item, "subdir")
-    return SubdirEntry(
-        name=name,
+    entry = _new(SubdirEntry)
+    _set(
+        entry,
+        "__dict__",
+        {
+            "name": name,
+        },
     )
+    return entry
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class ObjectEntry:
     """One object in a container listing.
 
@@ -331,6 +354,14 @@ class ObjectEntry:
     content_type: str | None = None
     last_modified: datetime | None = None
 
+    if not TYPE_CHECKING:  # hidden from type checkers: no attribute is Any
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for a date the reader left as text.
+            if name in ("last_modified",):
+                return _codec.parse_lazy_date(self, name)
+            raise AttributeError(name)
+
 
 def object_entry_from_json(item: Mapping[str, Any]) -> ObjectEntry:
     """The :class:`ObjectEntry` in one item of a JSON listing."""
@@ -341,10 +372,16 @@ def object_entry_from_json(item: Mapping[str, Any]) -> ObjectEntry:
     last_modified = item.get("last_modified")
     if type(name) is not str:
         name = _codec.json_required_str(item, "name")
-    return ObjectEntry(
-        name=name,
-        size=size if type(size) is int else None,
-        etag=etag if type(etag) is str else None,
-        content_type=content_type if type(content_type) is str else None,
-        last_modified=_codec.to_iso_date(last_modified),
+    entry = _new(ObjectEntry)
+    _set(
+        entry,
+        "__dict__",
+        {
+            "name": name,
+            "size": size if type(size) is int else None,
+            "etag": etag if type(etag) is str else None,
+            "content_type": content_type if type(content_type) is str else None,
+            "_last_modified_text": last_modified,
+        },
     )
+    return entry
