@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import pickle
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -10,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import attrs
 import pytest
 from selectel_objects import Headers, NotFoundError, ObjectStorageError, ServerError
 
@@ -196,6 +198,23 @@ def test_parse_listing_dispatches_on_the_when_key(tiny: Any) -> None:
     assert items[1].size == 3
     assert items[1].when == datetime(2013, 5, 27, 13, 16, 49, 7590, tzinfo=timezone.utc)
     assert tiny.parse_list_things_response(b"") == []
+
+
+def test_listed_items_equal_built_ones_and_parse_dates_once(tiny: Any) -> None:
+    body = b'[{"name": "b", "bytes": 3, "last_modified": "2013-05-27T13:16:49"}, {"name": "c"}]'
+    first, bare = tiny.parse_list_things_response(body)
+    when = datetime(2013, 5, 27, 13, 16, 49, tzinfo=timezone.utc)
+    assert "when" not in vars(first)  # the text waits until someone reads the date
+    assert first == tiny.Item(name="b", size=3, when=when)
+    assert vars(first)["when"] == when
+    assert bare.when is None
+    assert hash(first) == hash(tiny.Item(name="b", size=3, when=when))
+    assert pickle.loads(pickle.dumps(tiny.parse_list_things_response(body)[0])).when == when
+    assert attrs.evolve(first, size=4).size == 4
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        first.size = 5
+    with pytest.raises(AttributeError):
+        _ = first.missing
 
 
 @pytest.mark.parametrize("body", [b"{not json", b'{"a": 1}', b'[{"bytes": 1}]', b"[1, 2]"], ids=str)
