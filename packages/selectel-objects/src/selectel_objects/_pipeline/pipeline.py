@@ -57,9 +57,10 @@ class Pipeline:
         storage_url: str | None = None,
     ) -> None:
         self.transport = transport
-        self.storage_url = storage_url.rstrip("/") if storage_url else None
-        #: The storage URL of the last token used, so URLs can be built without a request.
-        self.seen_storage_url: str | None = None
+        #: ``storage_url=`` as the caller gave it: where requests go whatever a token says.
+        self.storage_url_override = storage_url.rstrip("/") if storage_url else None
+        #: Where the last token used sent requests, so URLs can be built without a request.
+        self.last_token_storage_url: str | None = None
         self.credential = credential
         self.timeout = timeout
         self.retry = retry
@@ -68,18 +69,19 @@ class Pipeline:
     def token(self) -> tuple[AccessToken, str]:
         """A token and the storage URL to send to (the override, else the token's)."""
         token = self.credential.get_token()
-        url = self.storage_url or (token.storage_url or "").rstrip("/")
+        url = self.storage_url_override or (token.storage_url or "").rstrip("/")
         if not url:
             raise ObjectStorageError(
                 "the credential gave a token without a storage URL; "
                 "pass storage_url= to ObjectStorage (or SELECTEL_STORAGE_URL)"
             )
-        self.seen_storage_url = url
+        self.last_token_storage_url = url
         return token, url
 
     def known_storage_url(self) -> str | None:
-        """The storage URL if known without a request: the override, else the last seen."""
-        return self.storage_url or self.seen_storage_url
+        """Where requests go, if that is known without a request: the override, else the
+        last token's URL, else ``None``. Never authenticates."""
+        return self.storage_url_override or self.last_token_storage_url
 
     def send(
         self,
