@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["ObjectReader"]
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
-_MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _READ_ALL_CHUNK = 1024 * 1024
 
 #: ``reopen(first_byte, last_byte, etag)`` -> a 206 answer for that inclusive range.
@@ -80,7 +79,7 @@ class ObjectReader(io.RawIOBase):
             verify_checksum
             and response.status == 200
             and self._etag is not None
-            and _MD5_HEX.fullmatch(self._etag) is not None
+            and _codec.MD5_HEX.fullmatch(self._etag) is not None
             and not _codec.to_bool(lowered.get("x-static-large-object"))
             and not lowered.get("x-object-manifest")
         )

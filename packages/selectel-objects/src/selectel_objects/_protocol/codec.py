@@ -7,6 +7,7 @@ becomes ``None``) and strict when writing (a value that cannot go into a header 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
@@ -17,6 +18,7 @@ from selectel_objects._protocol.http import Headers
 from selectel_objects.errors import ObjectStorageError
 
 __all__ = [
+    "MD5_HEX",
     "decode_value",
     "encode_value",
     "first_header",
@@ -41,6 +43,10 @@ __all__ = [
 _TOKEN_CHARS = frozenset(
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
+
+
+#: An MD5 digest as Swift writes it in ETags: 32 lower-case hex digits.
+MD5_HEX = re.compile(r"[0-9a-f]{32}")
 
 
 def first_header(headers: Mapping[str, str], *names: str) -> str | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from selectel_objects._protocol.codec import MD5_HEX
 from selectel_objects._protocol.names import (
     MAX_OBJECT_NAME_BYTES,
     check_container_name,
@@ -47,7 +48,6 @@ MAX_SEGMENT_SIZE = 5 * 1024**3 + 2
 DEFAULT_MAX_SEGMENTS = 1000
 #: Swift's default ``slo.max_manifest_size`` (older clusters: 2 MiB; ``/info`` says).
 DEFAULT_MAX_MANIFEST_SIZE = 8 * 1024**2
-_MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _RANGE = re.compile(r"(\d*)-(\d*)")
 
 
@@ -129,7 +129,7 @@ def _normalise_etag(value: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"etag must be a str, not {type(value).__name__}")
     etag = value.strip().strip('"').lower()
-    if not _MD5_HEX.fullmatch(etag):
+    if not MD5_HEX.fullmatch(etag):
         raise ValueError(f"etag must be an MD5 hex digest; got {value!r}")
     return etag
 
