@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from tests.fakeswift import proxy, tempauth
 from tests.fakeswift.auth import AuthRegistry, V1User, V3User
-from tests.fakeswift.constraints import answers_early, invalid_utf8_params
+from tests.fakeswift.constraints import MAX_REQUEST_LINE, answers_early, invalid_utf8_params
 from tests.fakeswift.context import Ctx, NeedBody, RequestRecord
 from tests.fakeswift.faults import Faults
 from tests.fakeswift.keystone import V3Info, is_keystone
@@ -287,6 +287,10 @@ class FakeSwift(FaultSwitches):
             trans_id=trans_id,
             time=self.clock.time(),
         )
+        if len(method) + len(raw_uri) + len(" HTTP/1.1\r\n") + 1 >= MAX_REQUEST_LINE:
+            # eventlet refuses the request line itself: no body, and the connection closes.
+            request.environ[CLOSE_KEY] = True
+            return self._finish(record, Reply(414, {}, b"", 0), None, method)
         plan = self.faults.take(method, kind, shown_path)
         record.faults = plan.applied
 

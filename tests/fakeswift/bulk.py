@@ -12,7 +12,11 @@ from urllib.parse import quote, unquote
 from xml.sax.saxutils import escape as xml_escape
 
 from tests.fakeswift import objects, tempauth
-from tests.fakeswift.constraints import MAX_FILE_SIZE
+from tests.fakeswift.constraints import (
+    MAX_CONTAINER_NAME_LENGTH,
+    MAX_FILE_SIZE,
+    MAX_OBJECT_NAME_LENGTH,
+)
 from tests.fakeswift.container import over_quota
 from tests.fakeswift.replies import HTML, Reply, best_match, error, header_text
 
@@ -324,7 +328,7 @@ def _ensure_container(fake: FakeSwift, ctx: Ctx, container: str) -> int:
     )
     if denied is not None:
         return denied
-    if len(container.encode("utf-8")) > 256:
+    if len(container) > MAX_CONTAINER_NAME_LENGTH:
         return 400
     fake.store.create_container(container, account=ctx.account)
     return 201
@@ -341,7 +345,7 @@ def _sub_put(
     cont = fake.store.get_container(container, ctx.account)
     if cont is None:
         return 404
-    if len(name.encode("utf-8")) > 1024:
+    if len(name) > MAX_OBJECT_NAME_LENGTH:
         return 400
     if over_quota(cont, len(data)) is not None:
         return 413

@@ -24,6 +24,7 @@ __all__ = [
     "MAX_META_OVERALL_SIZE",
     "MAX_META_VALUE_LENGTH",
     "MAX_OBJECT_NAME_LENGTH",
+    "MAX_REQUEST_LINE",
     "STORAGE_POLICY",
     "answers_early",
     "check_framing",
@@ -44,6 +45,7 @@ MAX_META_VALUE_LENGTH = 256
 MAX_META_COUNT = 90
 MAX_META_OVERALL_SIZE = 4096
 MAX_HEADER_SIZE = 8192
+MAX_REQUEST_LINE = 8192
 MAX_OBJECT_NAME_LENGTH = 1024
 MAX_CONTAINER_NAME_LENGTH = 256
 MAX_ACCOUNT_NAME_LENGTH = 256
@@ -73,8 +75,8 @@ def answers_early(request: Request) -> bool:
 
 
 def name_too_long(what: str, name: str, limit: int, content_type: str = BARE_PLAIN) -> Reply | None:
-    """400 when ``name`` is over ``limit`` UTF-8 bytes."""
-    size = len(name.encode("utf-8"))
+    """400 when ``name`` is over ``limit`` characters (Swift counts them, not UTF-8 bytes)."""
+    size = len(name)
     if size <= limit:
         return None
     text = f"{what} name length of {size} longer than {limit}"

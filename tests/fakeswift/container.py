@@ -18,6 +18,7 @@ from tests.fakeswift.replies import (
     Reply,
     error,
     method_not_allowed,
+    plain_error,
     text_reply,
 )
 from tests.fakeswift.store import (
@@ -85,6 +86,9 @@ def _put(fake: FakeSwift, ctx: Ctx, acct: Account, cont: Container | None) -> Re
     too_long = name_too_long("Container", ctx.container, MAX_CONTAINER_NAME_LENGTH, HTML)
     if too_long is not None:
         return too_long
+    policy = ctx.header("X-Storage-Policy")
+    if policy and policy.lower() != STORAGE_POLICY:
+        return plain_error(400, f"Invalid X-Storage-Policy {policy!r}")
     created = cont is None
     if cont is None:
         cont = Container(name=ctx.container, timestamp=fake.store.next_timestamp())
@@ -134,15 +138,21 @@ def _update_meta(cont: Container, ctx: Ctx) -> Reply | None:
         value = ctx.header(f"X-Container-Meta-Quota-{kind.title()}")
         if value and not value.isdigit():
             return error(400, f"Invalid {kind} quota.")
-    bad = update_metadata(cont.metadata, ctx, "X-Container-Meta-", "X-Remove-Container-Meta-")
-    if bad is not None:
-        return bad
+    acls: dict[str, str | None] = {}
     for header, attr in (("Read", "read_acl"), ("Write", "write_acl")):
         value = ctx.header(f"X-Container-{header}")
         if value is not None:
-            setattr(cont, attr, value or None)
+            try:
+                acls[attr] = tempauth.clean_acl(header, value) or None
+            except ValueError as exc:
+                return error(400, str(exc))
         if ctx.header(f"X-Remove-Container-{header}") is not None:
-            setattr(cont, attr, None)
+            acls[attr] = None
+    bad = update_metadata(cont.metadata, ctx, "X-Container-Meta-", "X-Remove-Container-Meta-")
+    if bad is not None:
+        return bad
+    for attr, acl in acls.items():
+        setattr(cont, attr, acl)
     return None
 
 

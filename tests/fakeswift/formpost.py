@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from tests.fakeswift import bulk, container, objects, tempurl
+from tests.fakeswift.constraints import MAX_OBJECT_NAME_LENGTH
 from tests.fakeswift.replies import BARE_PLAIN, Reply, error, text_reply, wire_bytes
 
 if TYPE_CHECKING:
@@ -186,7 +187,7 @@ def _form_upload(fake: FakeSwift, ctx: Ctx, form: dict[str, str], data: bytes) -
     cont = fake.store.get_container(ctx.container, ctx.account)
     if cont is None:
         return 404
-    if len(name.encode("utf-8")) > 1024:
+    if len(name) > MAX_OBJECT_NAME_LENGTH:
         return 400
     if container.over_quota(cont, 0) is not None:
         return 413

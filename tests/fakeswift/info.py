@@ -29,7 +29,7 @@ def info_document() -> dict[str, object]:
             "max_meta_count": constraints.MAX_META_COUNT,
             "max_meta_overall_size": constraints.MAX_META_OVERALL_SIZE,
             "max_header_size": constraints.MAX_HEADER_SIZE,
-            "max_request_line": 8192,
+            "max_request_line": constraints.MAX_REQUEST_LINE,
             "max_object_name_length": constraints.MAX_OBJECT_NAME_LENGTH,
             "container_listing_limit": constraints.LISTING_LIMIT,
             "account_listing_limit": constraints.LISTING_LIMIT,

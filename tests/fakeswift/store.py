@@ -176,6 +176,8 @@ class Account:
     written: bool = False
     #: Per-policy counters appear once a container was created in the account.
     policy_used: bool = False
+    #: ``X-Account-Access-Control`` (tempauth's account ACLs), compact JSON as Swift keeps it.
+    access_control: str | None = None
 
     def mark_written(self, now: float, *, container: bool = False) -> None:
         """Record a write: the first one creates the account's database."""

@@ -44,26 +44,28 @@ def _http_time(value: str | None) -> float | None:
 
 
 def conditional(ctx: Ctx, etag: str, timestamp: float, headers: dict[str, str]) -> Reply | None:
-    """412 or 304 for the request's conditions against an object; None: serve it."""
+    """304 or 412 for the request's conditions against an object; None: serve it.
+
+    As Swift 2.38: each of the four is judged on its own (an ``If-Match`` does not silence
+    ``If-Unmodified-Since``), and a reason for 304 wins over a reason for 412.
+    """
     last_modified = float(int(timestamp) if timestamp == int(timestamp) else int(timestamp) + 1)
-    if_match = ctx.header("If-Match")
     if_none_match = ctx.header("If-None-Match")
-    if if_match is not None:
-        tags = _etag_list(if_match)
-        if "*" not in tags and etag not in tags:
-            return _precondition(headers)
-    else:
-        ius = _http_time(ctx.header("If-Unmodified-Since"))
-        if ius is not None and last_modified > ius:
-            return _precondition(headers)
     if if_none_match is not None:
         tags = _etag_list(if_none_match)
         if "*" in tags or etag in tags:
             return _not_modified(headers)
-    else:
-        ims = _http_time(ctx.header("If-Modified-Since"))
-        if ims is not None and last_modified <= ims:
-            return _not_modified(headers)
+    ims = _http_time(ctx.header("If-Modified-Since"))
+    if ims is not None and last_modified <= ims:
+        return _not_modified(headers)
+    if_match = ctx.header("If-Match")
+    if if_match is not None:
+        tags = _etag_list(if_match)
+        if "*" not in tags and etag not in tags:
+            return _precondition(headers)
+    ius = _http_time(ctx.header("If-Unmodified-Since"))
+    if ius is not None and last_modified > ius:
+        return _precondition(headers)
     return None
 
 

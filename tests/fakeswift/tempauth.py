@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -15,11 +16,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PREFIX",
+    "account_acl_level",
     "auth_v1",
     "authorize",
     "authorize_as_caller",
+    "clean_acl",
     "is_owner",
     "middleware",
+    "parse_account_acl",
     "resolve_token",
     "unauthorized",
 ]
@@ -137,6 +141,8 @@ def authorize(
     token = ctx.token
     if token is not None and token.account == acct and token.admin:
         return None
+    if token is not None and _account_acl_allows(fake, acct, token, ctx, account_level):
+        return None
     if not account_level:
         cont = fake.store.get_container(container or ctx.container or "", acct)
         if cont is not None and _acl_allows(cont, token, write=write, listing=listing):
@@ -182,3 +188,85 @@ def _acl_allows(cont: Container, token: Token | None, *, write: bool, listing: b
     elif referrer_ok or cont.public:
         return True
     return any(e in groups for e in entries if not e.startswith("."))
+
+
+_REFERRER_DESIGNATORS = (".r", ".ref", ".referer", ".referrer")
+
+
+def clean_acl(name: str, value: str) -> str:
+    """A container ACL as Swift stores it (``X-Container-Read: .r:*, a`` -> ``.r:*,a``).
+
+    Raises ``ValueError`` with Swift's message for what it refuses.
+    """
+    values: list[str] = []
+    for raw in value.split(","):
+        entry = raw.strip()
+        if not entry:
+            continue
+        if ":" not in entry:
+            values.append(entry)
+            continue
+        first, second = (part.strip() for part in entry.split(":", 1))
+        if not first or not first.startswith("."):
+            values.append(entry)
+        elif first in _REFERRER_DESIGNATORS:
+            if "write" in name.lower():
+                raise ValueError(f"Referrers not allowed in write ACL: {entry!r}")
+            negate = second.startswith("-")
+            if negate:
+                second = second[1:].strip()
+            if second and second != "*" and second.startswith("*"):
+                second = second[1:].strip()
+            if not second or second == ".":
+                raise ValueError(
+                    f"No host/domain value after referrer designation in ACL: {entry!r}"
+                )
+            values.append(f".r:{'-' if negate else ''}{second}")
+        else:
+            raise ValueError(f"Unknown designator {first!r} in ACL: {entry!r}")
+    return ",".join(values)
+
+
+_ACCOUNT_ACL_KEYS = ("admin", "read-write", "read-only")
+
+
+def parse_account_acl(value: str) -> dict[str, list[str]]:
+    """``X-Account-Access-Control`` checked as tempauth does; ``ValueError``: the reason."""
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        raise ValueError(f"Syntax error in input ({value!r})")
+    for key, names in doc.items():
+        if key not in _ACCOUNT_ACL_KEYS:
+            raise ValueError(f'Key "{key}" not recognized')
+        if not isinstance(names, list):
+            raise ValueError(f'Value for key "{key}" must be a list')
+    return doc
+
+
+def account_acl_level(fake: FakeSwift, account: str, token: Token) -> str | None:
+    """The strongest grant of the account's ACL to the token's groups (``admin``, ...)."""
+    acct = fake.store.accounts.get(account)
+    if acct is None or not acct.access_control:
+        return None
+    doc = json.loads(acct.access_control)
+    for level in _ACCOUNT_ACL_KEYS:
+        if token.groups & set(doc.get(level, [])):
+            return level
+    return None
+
+
+def _account_acl_allows(
+    fake: FakeSwift, account: str, token: Token, ctx: Ctx, account_level: bool
+) -> bool:
+    level = account_acl_level(fake, account, token)
+    if level == "admin":
+        return True
+    if level == "read-write":
+        # Anything in containers, but not the account's own metadata.
+        return not (account_level and ctx.container is None and ctx.method not in ("GET", "HEAD"))
+    if level == "read-only":
+        return ctx.method in ("GET", "HEAD")
+    return False

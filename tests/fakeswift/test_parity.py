@@ -1157,3 +1157,174 @@ def test_info(raw: Raw) -> None:
     assert info["slo"]["max_manifest_segments"] == 1000
     assert info["bulk_delete"] == {"max_deletes_per_request": 10000, "max_failed_deletes": 1000}
     assert {"container_quotas", "formpost", "bulk_upload"} <= set(info)
+
+
+# -- issue 16: conditionals, names and limits, policies, ACLs --------------------------------------
+
+PAST = "Thu, 01 Jan 1970 00:00:00 GMT"
+FUTURE = "Thu, 01 Jan 2099 00:00:00 GMT"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        # Each condition is judged on its own: If-Match does not silence If-Unmodified-Since,
+        # nor If-None-Match If-Modified-Since; a reason for 304 wins over one for 412.
+        ({"If-Match": HELLO_MD5, "If-Unmodified-Since": PAST}, 412),
+        ({"If-Match": '"nope"', "If-Unmodified-Since": FUTURE}, 412),
+        ({"If-None-Match": '"nope"', "If-Modified-Since": FUTURE}, 304),
+        ({"If-Match": '"nope"', "If-None-Match": HELLO_MD5}, 304),
+        ({"If-None-Match": HELLO_MD5, "If-Unmodified-Since": PAST}, 304),
+        ({"If-Modified-Since": FUTURE, "If-Unmodified-Since": PAST}, 304),
+        ({"If-Match": '"nope"', "If-None-Match": '"nope"'}, 412),
+        ({"If-Match": "*", "If-None-Match": "*"}, 304),
+        ({"If-Match": "*", "If-Unmodified-Since": "garbage"}, 200),
+    ],
+)
+def test_conditions_are_judged_each_on_its_own(
+    box: Raw, headers: dict[str, str], status: int
+) -> None:
+    for method in ("GET", "HEAD"):
+        got = box.request(method, "c/hello.txt", headers)
+        assert got.status == status, (method, headers)
+        if status == 412:
+            assert (got["Content-Type"], got.body) == (HTML, b"")
+            assert "Accept-Ranges" not in got.names
+        if status == 304:
+            assert (got["Content-Type"], got["Content-Length"]) == ("text/plain", "0")
+
+
+def test_name_limits_count_characters(raw: Raw) -> None:
+    # Names this long are too long for a line of bulk delete: each test removes its own.
+    longest_object = "c/" + quote("é" * 1024)
+    longest_container = quote("é" * 256)
+    assert raw.put("c").status == 201
+    try:
+        assert raw.put(longest_object, b"x").status == 201
+        too_long = raw.put("c/" + quote("é" * 1025), b"x")
+        assert (too_long.status, too_long.body) == (
+            400,
+            b"Object name length of 1025 longer than 1024",
+        )
+        assert raw.put(longest_container).status == 201
+        long_container = raw.put(quote("é" * 257))
+        assert long_container.status == 400
+        assert long_container.body == b"Container name length of 257 longer than 256"
+    finally:
+        raw.request("DELETE", longest_object)
+        raw.request("DELETE", longest_container)
+
+
+def test_a_request_line_over_8192_bytes_is_refused(raw: Raw) -> None:
+    assert raw.put("c").status == 201
+    fits = "c/" + "a" * 1000
+    assert raw.put(fits, b"x").status == 201
+    huge = raw.request("GET", "c/" + quote("中" * 1000))  # 9000 bytes of the request line
+    assert (huge.status, huge.body) == (414, b"")
+
+
+def test_unknown_storage_policy(raw: Raw) -> None:
+    bad = raw.put("p", X_Storage_Policy="nope")
+    assert (bad.status, bad.body, bad["Content-Type"]) == (
+        400,
+        b"Invalid X-Storage-Policy 'nope'",
+        "text/plain",
+    )
+    assert raw.request("HEAD", "p").status == 404
+    assert raw.put("p", X_Storage_Policy="GOLD").status == 201
+    assert raw.put("p", X_Storage_Policy="nope").status == 400
+    assert raw.request("HEAD", "p")["X-Storage-Policy"] == "gold"
+    # POST cannot change a policy: Swift ignores the header there.
+    assert raw.request("POST", "p", {"X-Storage-Policy": "nope"}).status == 204
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "message"),
+    [
+        (
+            "X-Container-Read",
+            ".r:",
+            "No host/domain value after referrer designation in ACL: '.r:'",
+        ),
+        (
+            "X-Container-Read",
+            ".r:-",
+            "No host/domain value after referrer designation in ACL: '.r:-'",
+        ),
+        ("X-Container-Write", ".r:*", "Referrers not allowed in write ACL: '.r:*'"),
+        ("X-Container-Read", ".bogus:x", "Unknown designator '.bogus' in ACL: '.bogus:x'"),
+    ],
+)
+def test_invalid_container_acls(raw: Raw, header: str, value: str, message: str) -> None:
+    for method in ("PUT", "POST"):
+        if method == "POST":
+            assert raw.put("a").status == 201
+        bad = raw.request(method, "a", {header: value}, b"" if method == "POST" else None)
+        assert (bad.status, bad.body.decode()) == (400, message), method
+        assert bad["Content-Type"] == HTML
+
+
+def test_container_acls_are_stored_cleaned(raw: Raw) -> None:
+    sent = ".r:*, test:tester3 ,, .referrer:*.example.com, .r:-bad.com, .rlistings"
+    assert raw.put("a", X_Container_Read=sent).status == 201
+    shown = raw.request("HEAD", "a")["X-Container-Read"]
+    assert shown == ".r:*,test:tester3,.r:.example.com,.r:-bad.com,.rlistings"
+
+
+def _login(raw: Raw, user: str, key: str) -> str:
+    auth = raw.request(
+        "GET",
+        urlsplit(raw.target.auth_v1_url).path,
+        {"X-Auth-User": user, "X-Auth-Key": key},
+        auth=False,
+    )
+    assert auth.status == 200
+    return auth["X-Auth-Token"]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("not json", "Syntax error in input ('not json')"),
+        ("[]", "Syntax error in input ('[]')"),
+        ('{"bogus": ["x"]}', 'Key "bogus" not recognized'),
+        ('{"admin": "x"}', 'Value for key "admin" must be a list'),
+    ],
+)
+def test_invalid_account_acl(raw: Raw, value: str, reason: str) -> None:
+    bad = raw.request("POST", "", {"X-Account-Access-Control": value}, b"")
+    assert bad.status == 400
+    assert bad["Content-Type"] == "text/plain; charset=UTF-8"
+    assert bad.body.decode() == f"X-Account-Access-Control invalid: {reason}\n\nInput: {value}\n"
+
+
+def test_account_acl_grants(raw: Raw) -> None:
+    # The account's reset keeps the ACL (it is no X-Account-Meta-*): each test clears its own.
+    clear = {"X-Account-Access-Control": "{}"}
+    assert raw.request("POST", "", clear, b"").status == 204
+    try:
+        _check_account_acl_grants(raw)
+    finally:
+        raw.request("POST", "", clear, b"")
+
+
+def _check_account_acl_grants(raw: Raw) -> None:
+    assert raw.put("c").status == 201
+    assert raw.put("c/o", b"data").status == 201
+    other = _login(raw, "test2:tester2", "testing2")
+    assert raw.request("GET", "c/o", {"X-Auth-Token": other}).status == 403
+    acl = '{"read-only": ["test2:tester2"]}'
+    assert raw.request("POST", "", {"X-Account-Access-Control": acl}, b"").status == 204
+    assert raw.request("HEAD", "")["X-Account-Access-Control"] == '{"read-only":["test2:tester2"]}'
+    reader = {"X-Auth-Token": other}
+    assert raw.request("GET", "c/o", reader).body == b"data"
+    assert raw.request("GET", "c", reader).body == b"o\n"
+    assert "X-Account-Access-Control" not in raw.request("HEAD", "", reader).names
+    assert raw.request("PUT", "c/new", reader, b"x").status == 403
+    writer = '{"read-write": ["test2:tester2"]}'
+    assert raw.request("POST", "", {"X-Account-Access-Control": writer}, b"").status == 204
+    assert raw.request("PUT", "c/new", reader, b"x").status == 201
+    assert raw.request("POST", "", {**reader, "X-Account-Meta-A": "1"}, b"").status == 403
+    assert raw.request("POST", "", {"X-Account-Access-Control": "{}"}, b"").status == 204
+    assert "X-Account-Access-Control" not in raw.request("HEAD", "").names
+    assert raw.request("GET", "c/o", reader).status == 403
