@@ -106,7 +106,14 @@ def _copy(fake: FakeSwift, ctx: Ctx, src: Where, dst: Where) -> Reply:
             return reply
         return copied_headers(reply, dest_cont.objects[dst[2]], src, source)
     data = b"".join(swob.slice_content(content, start, end))
-    built = objects.build_object(fake, ctx, data, base=source, name=dst[2])
+    built = objects.build_object(
+        fake,
+        ctx,
+        data,
+        base=source,
+        name=dst[2],
+        keep_manifest=manifest_get and source.dlo_manifest is not None,
+    )
     if isinstance(built, Reply):
         return built
     dest_cont.objects[dst[2]] = built

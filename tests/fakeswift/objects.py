@@ -132,12 +132,14 @@ def build_object(
     name: str | None = None,
     check_etag: bool = True,
     headers_from: Mapping[str, str] | None = None,
+    keep_manifest: bool = False,
 ) -> StoredObject | Reply:
     """A new object from request headers and ``data`` (``base``: copy source to inherit).
 
     A request ``ETag`` must be the MD5 of ``data`` (422 otherwise) unless ``check_etag`` is
     off: copies ignore it, and an SLO manifest PUT checks it against the SLO ETag instead.
     ``headers_from`` replaces the request headers (the subrequests of bulk middleware).
+    ``keep_manifest``: a copy of a DLO manifest itself (``?multipart-manifest=get``).
     """
     if headers_from is not None:
         given = {k.lower(): v for k, v in headers_from.items()}
@@ -167,7 +169,7 @@ def build_object(
     fresh = (header("X-Fresh-Metadata") or "").lower() in TRUE_VALUES
     metadata: dict[str, str] = {} if base is None or fresh else dict(base.metadata)
     headers: dict[str, str] = {} if base is None or fresh else dict(base.headers)
-    if base is not None:
+    if base is not None and not keep_manifest:
         # A copy of a large object is a plain object holding the concatenated bytes.
         headers.pop("x-object-manifest", None)
     bad = check_metadata(req_meta, "X-Object-Meta-")
@@ -281,15 +283,24 @@ def serve_object(fake: FakeSwift, ctx: Ctx, account: str, obj: StoredObject) -> 
     if obj.dlo_manifest and not manifest_get:
         headers["Content-Length"] = str(content.size)
         headers["Etag"] = f'"{etag}"'
+    part = None
+    if obj.is_slo and not manifest_get and "part-number" in ctx.query:
+        part = slo.part_bounds(ctx, obj)
+        if isinstance(part, Reply):
+            return part
     cond = swob.conditional(ctx, etag, obj.timestamp, headers)
     if cond is not None:
         return cond
     if content.broken_at == 0:
         return error(409)
     reply = Reply(200, headers)
+    if part is not None:
+        return slo.part_reply(ctx, reply, content, part)
     ranges_header = ctx.header("Range")
     if ranges_header and ctx.method != "HEAD":
         ranges = swob.parse_range(ranges_header)
+        if ranges is not None and len(ranges) > 1 and obj.dlo_manifest and not manifest_get:
+            ranges = None  # DLO serves several ranges as the whole object
         resolved = swob.resolve_ranges(ranges, content.size) if ranges is not None else None
         if resolved == []:
             bad = error(416)

@@ -9,7 +9,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from tests.fakeswift import bulk, objects, tempauth
+from tests.fakeswift import bulk, objects, swob, tempauth
 from tests.fakeswift.context import Content
 from tests.fakeswift.replies import (
     HTML,
@@ -36,6 +36,8 @@ __all__ = [
     "copy_manifest",
     "delete",
     "manifest_reply",
+    "part_bounds",
+    "part_reply",
     "put",
     "raw_manifest",
     "store_manifest",
@@ -430,3 +432,45 @@ def delete(fake: FakeSwift, ctx: Ctx) -> Reply:
         result["Response Status"] = bulk.status_line(400)
         result["Response Body"] = "Invalid bulk delete."
     return bulk.bulk_reply(content_type, result, errors, "delete")
+
+
+def part_bounds(ctx: Ctx, obj: StoredObject) -> tuple[int, int, int] | Reply:
+    """``?part-number=N``: (start, end, parts) of segment N, or the 400 that refuses it.
+
+    A part past the last one is judged later (after the conditions): end <= start then.
+    """
+    given = ctx.query.get("part-number", "")
+    number = int(given) if given.isdigit() else 0
+    if number < 1:
+        return error(400, "Part number must be an integer greater than 0")
+    if ctx.header("Range") is not None:
+        return error(400, "Range requests are not supported with part number queries")
+    lengths: list[int] = []
+    for entry in obj.slo_segments or []:
+        if "data" in entry:
+            lengths.append(len(base64.b64decode(str(entry["data"]))))
+        elif "range" in entry:
+            first, _, last = str(entry["range"]).partition("-")
+            lengths.append(int(last) - int(first) + 1)
+        else:
+            lengths.append(int(entry["bytes"]))
+    if number > len(lengths):
+        return (0, 0, len(lengths))
+    start = sum(lengths[: number - 1])
+    return (start, start + lengths[number - 1], len(lengths))
+
+
+def part_reply(ctx: Ctx, reply: Reply, whole: Content, part: tuple[int, int, int]) -> Reply:
+    """The 206 of one part (``X-Parts-Count``), or 416 for a part that is not there."""
+    start, end, count = part
+    if end <= start:
+        bad = text_reply(416, "The requested part number is not satisfiable", "")
+        bad.headers.update(
+            {k: v for k, v in reply.headers.items() if k.lower() != "content-length"}
+        )
+        bad.set("Content-Range", f"bytes */{whole.size}")
+        bad.set("X-Parts-Count", str(count))
+        return bad
+    answer = swob.range_reply(reply, whole, [(start, end)])
+    answer.set("X-Parts-Count", str(count))
+    return answer
