@@ -98,6 +98,8 @@ class Content:
     parts: list[tuple[bytes, int, int]]
     size: int
     broken_at: int | None = None  # a large object whose segments changed: bytes before the break
+    #: The answer instead of the content (a DLO whose segments the caller may not list).
+    denied: Reply | None = None
 
     @classmethod
     def of(cls, data: bytes) -> Content:

@@ -82,7 +82,9 @@ def _copy(fake: FakeSwift, ctx: Ctx, src: Where, dst: Where) -> Reply:
     dest_cont = fake.store.get_container(dst[1], dst[0])
     if dest_cont is None:
         return error(404)
-    content, _ = objects.content_of(fake, src[0], source, manifest_get=manifest_get)
+    content, _ = objects.content_of(fake, src[0], source, manifest_get=manifest_get, ctx=ctx)
+    if content.denied is not None:
+        return content.denied
     if content.broken_at is not None:
         return error(409)
     start, end = 0, content.size

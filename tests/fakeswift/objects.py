@@ -262,14 +262,19 @@ def _get(fake: FakeSwift, ctx: Ctx) -> Reply:
 
 
 def content_of(
-    fake: FakeSwift, account: str, obj: StoredObject, *, manifest_get: bool = False
+    fake: FakeSwift,
+    account: str,
+    obj: StoredObject,
+    *,
+    manifest_get: bool = False,
+    ctx: Ctx | None = None,
 ) -> tuple[Content, str]:
     """What a GET of ``obj`` returns (large objects joined unless ``manifest_get``) and its
-    ETag (unquoted)."""
+    ETag (unquoted). With ``ctx`` segments are read with the caller's rights."""
     if obj.is_slo and not manifest_get:
-        return slo.content(fake, account, obj), obj.slo_etag or ""
+        return slo.content(fake, account, obj, ctx=ctx), obj.slo_etag or ""
     if obj.dlo_manifest and not manifest_get:
-        return dlo.content(fake, account, obj)
+        return dlo.content(fake, account, obj, ctx=ctx)
     return Content.of(obj.data), obj.etag
 
 
@@ -279,15 +284,18 @@ def serve_object(fake: FakeSwift, ctx: Ctx, account: str, obj: StoredObject) -> 
     if manifest_get and obj.is_slo:
         return slo.manifest_reply(ctx, obj)
     headers = object_headers(obj, manifest_get=manifest_get)
-    content, etag = content_of(fake, account, obj, manifest_get=manifest_get)
+    content, etag = content_of(fake, account, obj, manifest_get=manifest_get, ctx=ctx)
+    if content.denied is not None:
+        return content.denied
     if obj.dlo_manifest and not manifest_get:
         headers["Content-Length"] = str(content.size)
         headers["Etag"] = f'"{etag}"'
-    part = None
+    part: tuple[int, int, int] | None = None
     if obj.is_slo and not manifest_get and "part-number" in ctx.query:
-        part = slo.part_bounds(ctx, obj)
-        if isinstance(part, Reply):
-            return part
+        bounds = slo.part_bounds(ctx, obj)
+        if isinstance(bounds, Reply):
+            return bounds
+        part = bounds
     cond = swob.conditional(ctx, etag, obj.timestamp, headers)
     if cond is not None:
         return cond

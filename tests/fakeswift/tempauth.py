@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from tests.fakeswift.replies import HTML, Reply, error, text_reply
 
@@ -145,7 +145,8 @@ def authorize(
         return None
     if not account_level:
         cont = fake.store.get_container(container or ctx.container or "", acct)
-        if cont is not None and _acl_allows(cont, token, write=write, listing=listing):
+        referrer = ctx.header("Referer")
+        if cont is not None and _acl_allows(cont, token, referrer, write=write, listing=listing):
             return None
     if token is None:
         return unauthorized(acct)
@@ -175,19 +176,37 @@ def _acl_entries(acl: str | None) -> list[str]:
     return [e.strip() for e in (acl or "").split(",") if e.strip()]
 
 
-def _acl_allows(cont: Container, token: Token | None, *, write: bool, listing: bool) -> bool:
+def _acl_allows(
+    cont: Container, token: Token | None, referrer: str | None, *, write: bool, listing: bool
+) -> bool:
     groups = token.groups if token is not None else frozenset()
     if write:
         return any(e in groups for e in _acl_entries(cont.write_acl))
     entries = _acl_entries(cont.read_acl)
-    # Any referrer grant counts: the fake's clients send no Referer worth checking.
-    referrer_ok = any(e.startswith(".r:") and not e.startswith(".r:-") for e in entries)
+    referrer_ok = _referrer_allowed(referrer, [e[3:] for e in entries if e.startswith(".r:")])
     if listing:
         if referrer_ok and ".rlistings" in entries:
             return True
     elif referrer_ok or cont.public:
         return True
     return any(e in groups for e in entries if not e.startswith("."))
+
+
+def _referrer_allowed(referrer: str | None, hosts: list[str]) -> bool:
+    """Swift's referrer check: the last matching entry wins, ``-host`` denies."""
+    host = urlsplit(referrer or "").hostname or "unknown"
+    allowed = False
+    for entry in hosts:
+        if entry.startswith("-"):
+            if _host_matches(entry[1:], host):
+                allowed = False
+        elif entry == "*" or _host_matches(entry, host):
+            allowed = True
+    return allowed
+
+
+def _host_matches(pattern: str, host: str) -> bool:
+    return pattern == host or (pattern.startswith(".") and host.endswith(pattern))
 
 
 _REFERRER_DESIGNATORS = (".r", ".ref", ".referer", ".referrer")

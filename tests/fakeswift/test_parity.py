@@ -1400,3 +1400,48 @@ def test_dlo_ranges_and_manifest_copy(segments: Raw) -> None:
     assert (again.body, again["X-Object-Manifest"]) == (b"aaaaabbbbb", "seg/p")
     raw_manifest = segments.request("GET", "c/again?multipart-manifest=get")
     assert (raw_manifest.body, raw_manifest["Etag"]) == (b"", _md5(b""))
+
+
+def test_large_object_segments_are_read_with_the_callers_rights(segments: Raw) -> None:
+    _slo(segments, "c/slo")
+    assert segments.put("c/dlo", X_Object_Manifest="seg/p").status == 201
+    assert segments.request("POST", "c", {"X-Container-Read": ".r:*"}, b"").status == 204
+    # The manifests are public, their segments are not.
+    assert segments.request("GET", "c/slo", auth=False).status == 409
+    denied = segments.request("GET", "c/dlo", auth=False)
+    assert (denied.status, denied.body) == (401, STOCK_401)
+    assert denied["Www-Authenticate"] == f'Swift realm="{segments.account}"'
+    # A referrer ACL on both: SLO segments are read, a DLO also needs to list them.
+    acl = {"X-Container-Read": ".r:.example.com"}
+    assert segments.request("POST", "c", acl, b"").status == 204
+    assert segments.request("POST", "seg", acl, b"").status == 204
+    inside = {"Referer": "http://www.example.com/page"}
+    outside = {"Referer": "http://example.org/"}
+    assert segments.request("GET", "c/slo", inside, auth=False).body == b"aaaaabbb"
+    assert segments.request("GET", "c/slo", outside, auth=False).status == 401
+    assert segments.request("GET", "c/dlo", inside, auth=False).status == 401
+    listed = {"X-Container-Read": ".r:.example.com,.rlistings"}
+    assert segments.request("POST", "seg", listed, b"").status == 204
+    assert segments.request("GET", "c/dlo", inside, auth=False).body == b"aaaaabbbbb"
+    # The last matching entry wins; "-host" takes a grant back.
+    negated = {"X-Container-Read": ".r:*,.r:-www.example.com"}
+    assert segments.request("POST", "c", negated, b"").status == 204
+    assert segments.request("GET", "seg/p0", outside, auth=False).status == 401  # seg: .r:.ex
+    assert segments.request("GET", "c/slo", inside, auth=False).status == 401
+    public = segments.request("GET", "c/slo", outside, auth=False)
+    assert public.status == 409  # the manifest is readable, the segments are not
+
+
+def test_tempurl_on_large_objects_with_segments_elsewhere(segments: Raw) -> None:
+    _slo(segments, "c/slo")
+    assert segments.put("c/dlo", X_Object_Manifest="seg/p").status == 201
+    assert segments.request("POST", "", {"X-Account-Meta-Temp-URL-Key": "k3y"}, b"").status == 204
+    expires = int(time.time()) + 600
+    for name, body in (("dlo", b"aaaaabbbbb"), ("slo", b"aaaaabbb")):
+        path = f"{segments.account_path}/c/{name}"
+        sig = _sign(b"k3y", f"GET\n{expires}\n{path}")
+        query = f"temp_url_sig={sig}&temp_url_expires={expires}"
+        got = segments.request("GET", f"c/{name}?{query}", auth=False)
+        assert (got.status, got.body) == (200, body), name
+        ranged = segments.request("GET", f"c/{name}?{query}", {"Range": "bytes=4-5"}, auth=False)
+        assert (ranged.status, ranged.body) == (206, b"ab"), name
