@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from tests.fakeswift import listing, tempauth
 from tests.fakeswift.constraints import STORAGE_POLICY, update_metadata
 from tests.fakeswift.replies import (
+    ACCEPTED_BODY,
     HTML,
     PLAIN,
     Reply,
@@ -27,15 +28,20 @@ __all__ = ["handle"]
 
 def handle(fake: FakeSwift, ctx: Ctx) -> Reply:
     """A request to ``/v1/<account>``."""
+    assert ctx.account is not None
+    existing = fake.store.accounts.get(ctx.account)
+    if existing is not None and existing.deleted:
+        return _deleted(ctx)
     if ctx.method in ("PUT", "DELETE"):
-        # Account management needs a reseller admin; no fake user is one.
-        return error(403) if ctx.token is not None else tempauth.unauthorized(ctx.account or "")
+        # Account management (allow_account_management) needs a reseller admin.
+        if not tempauth.is_reseller(ctx.token):
+            return error(403) if ctx.token is not None else tempauth.unauthorized(ctx.account)
+        return _manage(fake, ctx, existing)
     if ctx.method not in ("GET", "HEAD", "POST"):
         return method_not_allowed()
     denied = tempauth.authorize(fake, ctx, write=ctx.method == "POST", account_level=True)
     if denied is not None:
         return denied
-    assert ctx.account is not None
     acct = fake.store.ensure_account(ctx.account)  # account_autocreate
     if ctx.method == "POST":
         acl = ctx.header("X-Account-Access-Control")
@@ -107,3 +113,30 @@ def _sees_acl(fake: FakeSwift, ctx: Ctx) -> bool:
     assert ctx.account is not None
     token = ctx.token
     return token is not None and tempauth.account_acl_level(fake, ctx.account, token) == "admin"
+
+
+def _manage(fake: FakeSwift, ctx: Ctx, existing: Account | None) -> Reply:
+    assert ctx.account is not None
+    if ctx.method == "PUT":
+        if existing is not None and existing.written:
+            return text_reply(202, ACCEPTED_BODY, HTML)
+        acct = fake.store.ensure_account(ctx.account)
+        acct.mark_written(fake.store.next_timestamp())
+        return text_reply(201, "", HTML)
+    if existing is None or not existing.written:
+        return error(404)
+    existing.deleted = True
+    reply = text_reply(204, "", HTML)
+    reply.set("X-Account-Status", "Deleted")
+    return reply
+
+
+def _deleted(ctx: Ctx) -> Reply:
+    if ctx.method == "PUT":
+        reply = text_reply(403, "Recently deleted", HTML)
+    elif ctx.method == "DELETE":
+        reply = text_reply(404, "", HTML)
+    else:
+        reply = text_reply(410, "", HTML)
+    reply.set("X-Account-Status", "Deleted")
+    return reply

@@ -77,6 +77,11 @@ class FakeSwift(FaultSwitches):
         )
         self.v1_user = "test:tester"
         self.v1_key = "testing"
+        #: The reseller admin (Swift's sample ``admin:admin``). Its key is not the sample's
+        #: ``admin``: that word is also the catalog's admin interface in every storage URL,
+        #: and the suite's secret scan would take each of those for a leak.
+        self.reseller_user = "admin:admin"
+        self.reseller_key = "reseller-secret"
         self.reset()
 
     # -- URLs ----------------------------------------------------------------------------------
@@ -120,9 +125,12 @@ class FakeSwift(FaultSwitches):
         """Create an account (empty) in the store."""
         return self.store.ensure_account(account)
 
-    def add_v1_user(self, user: str, key: str, account: str, *, admin: bool = True) -> V1User:
-        """Add a tempauth user ``account:name`` (admin of ``account`` unless ``admin=False``)."""
-        entry = V1User(user=user, key=key, account=account, admin=admin)
+    def add_v1_user(
+        self, user: str, key: str, account: str, *, admin: bool = True, reseller: bool = False
+    ) -> V1User:
+        """Add a tempauth user ``account:name`` (admin of ``account`` unless ``admin=False``;
+        ``reseller=True``: a reseller admin, with rights on every account)."""
+        entry = V1User(user=user, key=key, account=account, admin=admin, reseller=reseller)
         self.auth.add_v1(entry)
         self.store.ensure_account(account)
         return entry
@@ -208,7 +216,8 @@ class FakeSwift(FaultSwitches):
         self.token_ttl = DEFAULT_TOKEN_TTL
         self.v1_style = "tempauth"
         self.regions = ["ru-1", "ru-7"]
-        # Swift's all-in-one tempauth users.
+        # Swift's all-in-one tempauth users (scripts/realswift.py configures the same).
+        self.add_v1_user(self.reseller_user, self.reseller_key, "AUTH_admin", reseller=True)
         self.add_v1_user("test:tester", "testing", "AUTH_test")
         self.add_v1_user("test2:tester2", "testing2", "AUTH_test2")
         self.add_v1_user("test:tester3", "testing3", "AUTH_test", admin=False)

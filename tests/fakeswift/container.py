@@ -67,6 +67,8 @@ def handle(fake: FakeSwift, ctx: Ctx) -> Reply:
         del acct.containers[ctx.container]
         return text_reply(204, "", HTML)
     headers = _headers(cont, owner=tempauth.is_owner(ctx))
+    if tempauth.is_reseller(ctx.token):
+        headers["X-Container-Sharding"] = "False"  # sysmeta only a reseller sees
     if method == "HEAD":
         reply = text_reply(204, "", PLAIN)
         reply.headers.update(headers)

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
+from tests.fakeswift.auth import RESELLER_GROUP
 from tests.fakeswift.replies import HTML, Reply, error, text_reply
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ __all__ = [
     "authorize_as_caller",
     "clean_acl",
     "is_owner",
+    "is_reseller",
     "middleware",
     "parse_account_acl",
     "resolve_token",
@@ -120,9 +122,16 @@ def unauthorized(account: str) -> Reply:
 
 
 def is_owner(ctx: Ctx) -> bool:
-    """The caller is an admin of the account of the path (sees ACLs and keys)."""
+    """The caller is an admin of the account of the path, or a reseller (sees ACLs, keys)."""
     token = ctx.token
-    return token is not None and token.account == ctx.account and token.admin
+    if token is None:
+        return False
+    return (token.account == ctx.account and token.admin) or is_reseller(token)
+
+
+def is_reseller(token: Token | None) -> bool:
+    """The token is a reseller admin's (``.reseller_admin``)."""
+    return token is not None and RESELLER_GROUP in token.groups
 
 
 def authorize(
@@ -139,7 +148,7 @@ def authorize(
     acct = account or ctx.account
     assert acct is not None
     token = ctx.token
-    if token is not None and token.account == acct and token.admin:
+    if token is not None and ((token.account == acct and token.admin) or is_reseller(token)):
         return None
     if token is not None and _account_acl_allows(fake, acct, token, ctx, account_level):
         return None

@@ -16,6 +16,7 @@ import http.client
 import io
 import json
 import re
+import secrets
 import socket
 import tarfile
 import time
@@ -1445,3 +1446,40 @@ def test_tempurl_on_large_objects_with_segments_elsewhere(segments: Raw) -> None
         assert (got.status, got.body) == (200, body), name
         ranged = segments.request("GET", f"c/{name}?{query}", {"Range": "bytes=4-5"}, auth=False)
         assert (ranged.status, ranged.body) == (206, b"ab"), name
+
+
+# -- issue 16: tempauth's sample users -------------------------------------------------------------
+
+
+def reseller(target: Target) -> tuple[str, str]:
+    """The reseller admin's user and key on the target."""
+    if isinstance(target, FakeSwift):
+        return target.reseller_user, target.reseller_key
+    return "admin:admin", "admin"  # scripts/realswift.py: Swift's sample configuration
+
+
+def test_reseller_admin(raw: Raw) -> None:
+    admin = {"X-Auth-Token": _login(raw, *reseller(raw.target))}
+    assert raw.put("c").status == 201
+    head = raw.request("HEAD", "", admin)
+    assert head.status == 204
+    assert "X-Account-Container-Count" in head.names
+    container = raw.request("HEAD", "c", admin)
+    assert (container.status, container["X-Container-Sharding"]) == (204, "False")
+    assert "X-Container-Sharding" not in raw.request("HEAD", "c").names
+    assert raw.request("PUT", "c/by-admin", admin, b"x").status == 201
+    # Only a reseller manages accounts; a deleted one is gone for good (a fresh name each run).
+    assert raw.request("PUT", "", body=b"").status == 403
+    assert raw.request("DELETE", "").status == 403
+    fresh = f"/v1/AUTH_h16{secrets.token_hex(6)}"
+    created = raw.request("PUT", fresh, admin, b"")
+    assert (created.status, created.body) == (201, b"")
+    assert raw.request("PUT", fresh, admin, b"").status == 202
+    assert raw.request("HEAD", fresh, admin).status == 204
+    gone = raw.request("DELETE", fresh, admin)
+    assert (gone.status, gone["X-Account-Status"]) == (204, "Deleted")
+    after = raw.request("HEAD", fresh, admin)
+    assert (after.status, after["X-Account-Status"]) == (410, "Deleted")
+    again = raw.request("PUT", fresh, admin, b"")
+    assert (again.status, again.body) == (403, b"Recently deleted")
+    assert raw.request("DELETE", fresh, admin).status == 404
