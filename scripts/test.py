@@ -7,9 +7,9 @@ installs the locked workspace, then runs every check CI runs, in order:
   types       mypy --strict over the packages, tests and scripts
   codegen     the generated layer of selectel-objects is current
   tests       pytest, the whole suite (auth, objects, django, fake server, codegen, packaging)
-  real-swift  the auth, objects and django suites (and the fake's parity tests) against a real
-              OpenStack Swift started on loopback by scripts/realswift.py (SWIFT_TARGET=real;
-              the fake_only tests skip with their reason)
+  real-swift  the auth, objects and django suites (and the fake's parity and swift CLI tests)
+              against a real OpenStack Swift started on loopback by scripts/realswift.py
+              (SWIFT_TARGET=real; the fake_only tests skip with their reason)
   django-4.2  the Django suite again on Django 4.2 LTS (the locked env has 5.2 LTS)
 
 Extra arguments go to the main pytest run (e.g. ``-k tempurl``, ``-x``). ``--only STEP`` runs
@@ -42,7 +42,7 @@ for _name in ("SWIFT_TARGET", "SWIFT_AUTH_URL", "SWIFT_USER", "SWIFT_KEY"):
 # Its own run dir: a developer's instance in the default one is neither reused nor stopped.
 REAL_SWIFT_RUN_DIR = ROOT / ".tmp" / "realswift-test"
 REAL_SWIFT_SUITES = ("tests/auth", "tests/objects", "tests/djangostorage")
-REAL_SWIFT_PARITY = "tests/fakeswift/test_parity.py"
+REAL_SWIFT_PARITY = ("tests/fakeswift/test_parity.py", "tests/fakeswift/test_swiftclient.py")
 
 
 def junit_counts(path: Path) -> tuple[int, int, int]:
@@ -113,7 +113,7 @@ def real_swift_step(pytest_cmd: Callable[..., list[str]]) -> bool:
                 f"(ready in {time.monotonic() - began:.1f} s)",
                 flush=True,
             )
-            cmd = pytest_cmd("real", *REAL_SWIFT_SUITES, REAL_SWIFT_PARITY)
+            cmd = pytest_cmd("real", *REAL_SWIFT_SUITES, *REAL_SWIFT_PARITY)
             return _run_group(cmd, {**ENV, **instance.env()})
         except realswift.RealSwiftError as exc:
             print(f"real Swift could not start: {exc}", flush=True)

@@ -7,17 +7,22 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
-__all__ = ["AuthRegistry", "Token", "V1User", "V3User"]
+__all__ = ["RESELLER_GROUP", "AuthRegistry", "Token", "V1User", "V3User"]
+
+#: tempauth's group of reseller admins.
+RESELLER_GROUP = ".reseller_admin"
 
 
 @dataclass(frozen=True)
 class V1User:
-    """A tempauth user: ``user`` is ``account:name``; ``admin`` owns ``account``."""
+    """A tempauth user: ``user`` is ``account:name``; ``admin`` owns ``account``;
+    ``reseller`` (``.reseller_admin``) may do anything to every account."""
 
     user: str
     key: str
     account: str
     admin: bool = True
+    reseller: bool = False
 
     @property
     def groups(self) -> frozenset[str]:
@@ -26,6 +31,8 @@ class V1User:
         groups = {self.user, tempauth_account}
         if self.admin:
             groups.add(self.account)
+        if self.reseller:
+            groups.add(RESELLER_GROUP)
         return frozenset(groups)
 
 

@@ -11,17 +11,24 @@ if TYPE_CHECKING:
     from tests.fakeswift.server import Delivery
 
 __all__ = [
+    "ACCEPTED_BODY",
+    "ALLOW",
     "TRUE_VALUES",
     "Reply",
     "best_match",
     "error",
     "header_text",
     "json_reply",
+    "method_not_allowed",
     "plain_error",
     "text_reply",
     "wire_bytes",
     "wire_value",
 ]
+
+#: Allow header of 405s and OPTIONS (Swift's controllers list their public methods).
+ALLOW = "OPTIONS, DELETE, GET, PUT, POST, HEAD"
+ACCEPTED_BODY = "<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>"
 
 # swob's default bodies (Swift answers errors with small HTML documents).
 _EXPLANATIONS: dict[int, tuple[str, str]] = {
@@ -187,3 +194,10 @@ def wire_bytes(text: str) -> bytes:
 def wire_value(text: str) -> str:
     """A reply header value for the HTTP layer, which writes each character as one byte."""
     return text if text.isascii() else wire_bytes(text).decode("latin-1")
+
+
+def method_not_allowed() -> Reply:
+    """405 with the Allow header of Swift's controllers."""
+    reply = error(405)
+    reply.set("Allow", ALLOW)
+    return reply

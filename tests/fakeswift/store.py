@@ -176,6 +176,10 @@ class Account:
     written: bool = False
     #: Per-policy counters appear once a container was created in the account.
     policy_used: bool = False
+    #: ``X-Account-Access-Control`` (tempauth's account ACLs), compact JSON as Swift keeps it.
+    access_control: str | None = None
+    #: Deleted by a reseller admin: gone (410) and not to be created again.
+    deleted: bool = False
 
     def mark_written(self, now: float, *, container: bool = False) -> None:
         """Record a write: the first one creates the account's database."""

@@ -16,6 +16,7 @@ import http.client
 import io
 import json
 import re
+import secrets
 import socket
 import tarfile
 import time
@@ -1157,3 +1158,328 @@ def test_info(raw: Raw) -> None:
     assert info["slo"]["max_manifest_segments"] == 1000
     assert info["bulk_delete"] == {"max_deletes_per_request": 10000, "max_failed_deletes": 1000}
     assert {"container_quotas", "formpost", "bulk_upload"} <= set(info)
+
+
+# -- issue 16: conditionals, names and limits, policies, ACLs --------------------------------------
+
+PAST = "Thu, 01 Jan 1970 00:00:00 GMT"
+FUTURE = "Thu, 01 Jan 2099 00:00:00 GMT"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        # Each condition is judged on its own: If-Match does not silence If-Unmodified-Since,
+        # nor If-None-Match If-Modified-Since; a reason for 304 wins over one for 412.
+        ({"If-Match": HELLO_MD5, "If-Unmodified-Since": PAST}, 412),
+        ({"If-Match": '"nope"', "If-Unmodified-Since": FUTURE}, 412),
+        ({"If-None-Match": '"nope"', "If-Modified-Since": FUTURE}, 304),
+        ({"If-Match": '"nope"', "If-None-Match": HELLO_MD5}, 304),
+        ({"If-None-Match": HELLO_MD5, "If-Unmodified-Since": PAST}, 304),
+        ({"If-Modified-Since": FUTURE, "If-Unmodified-Since": PAST}, 304),
+        ({"If-Match": '"nope"', "If-None-Match": '"nope"'}, 412),
+        ({"If-Match": "*", "If-None-Match": "*"}, 304),
+        ({"If-Match": "*", "If-Unmodified-Since": "garbage"}, 200),
+    ],
+)
+def test_conditions_are_judged_each_on_its_own(
+    box: Raw, headers: dict[str, str], status: int
+) -> None:
+    for method in ("GET", "HEAD"):
+        got = box.request(method, "c/hello.txt", headers)
+        assert got.status == status, (method, headers)
+        if status == 412:
+            assert (got["Content-Type"], got.body) == (HTML, b"")
+            assert "Accept-Ranges" not in got.names
+        if status == 304:
+            assert (got["Content-Type"], got["Content-Length"]) == ("text/plain", "0")
+
+
+def test_name_limits_count_characters(raw: Raw) -> None:
+    # Names this long are too long for a line of bulk delete: each test removes its own.
+    longest_object = "c/" + quote("é" * 1024)
+    longest_container = quote("é" * 256)
+    assert raw.put("c").status == 201
+    try:
+        assert raw.put(longest_object, b"x").status == 201
+        too_long = raw.put("c/" + quote("é" * 1025), b"x")
+        assert (too_long.status, too_long.body) == (
+            400,
+            b"Object name length of 1025 longer than 1024",
+        )
+        assert raw.put(longest_container).status == 201
+        long_container = raw.put(quote("é" * 257))
+        assert long_container.status == 400
+        assert long_container.body == b"Container name length of 257 longer than 256"
+    finally:
+        raw.request("DELETE", longest_object)
+        raw.request("DELETE", longest_container)
+
+
+def test_a_request_line_over_8192_bytes_is_refused(raw: Raw) -> None:
+    assert raw.put("c").status == 201
+    fits = "c/" + "a" * 1000
+    assert raw.put(fits, b"x").status == 201
+    huge = raw.request("GET", "c/" + quote("中" * 1000))  # 9000 bytes of the request line
+    assert (huge.status, huge.body) == (414, b"")
+
+
+def test_unknown_storage_policy(raw: Raw) -> None:
+    bad = raw.put("p", X_Storage_Policy="nope")
+    assert (bad.status, bad.body, bad["Content-Type"]) == (
+        400,
+        b"Invalid X-Storage-Policy 'nope'",
+        "text/plain",
+    )
+    assert raw.request("HEAD", "p").status == 404
+    assert raw.put("p", X_Storage_Policy="GOLD").status == 201
+    assert raw.put("p", X_Storage_Policy="nope").status == 400
+    assert raw.request("HEAD", "p")["X-Storage-Policy"] == "gold"
+    # POST cannot change a policy: Swift ignores the header there.
+    assert raw.request("POST", "p", {"X-Storage-Policy": "nope"}).status == 204
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "message"),
+    [
+        (
+            "X-Container-Read",
+            ".r:",
+            "No host/domain value after referrer designation in ACL: '.r:'",
+        ),
+        (
+            "X-Container-Read",
+            ".r:-",
+            "No host/domain value after referrer designation in ACL: '.r:-'",
+        ),
+        ("X-Container-Write", ".r:*", "Referrers not allowed in write ACL: '.r:*'"),
+        ("X-Container-Read", ".bogus:x", "Unknown designator '.bogus' in ACL: '.bogus:x'"),
+    ],
+)
+def test_invalid_container_acls(raw: Raw, header: str, value: str, message: str) -> None:
+    for method in ("PUT", "POST"):
+        if method == "POST":
+            assert raw.put("a").status == 201
+        bad = raw.request(method, "a", {header: value}, b"" if method == "POST" else None)
+        assert (bad.status, bad.body.decode()) == (400, message), method
+        assert bad["Content-Type"] == HTML
+
+
+def test_container_acls_are_stored_cleaned(raw: Raw) -> None:
+    sent = ".r:*, test:tester3 ,, .referrer:*.example.com, .r:-bad.com, .rlistings"
+    assert raw.put("a", X_Container_Read=sent).status == 201
+    shown = raw.request("HEAD", "a")["X-Container-Read"]
+    assert shown == ".r:*,test:tester3,.r:.example.com,.r:-bad.com,.rlistings"
+
+
+def _login(raw: Raw, user: str, key: str) -> str:
+    auth = raw.request(
+        "GET",
+        urlsplit(raw.target.auth_v1_url).path,
+        {"X-Auth-User": user, "X-Auth-Key": key},
+        auth=False,
+    )
+    assert auth.status == 200
+    return auth["X-Auth-Token"]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("not json", "Syntax error in input ('not json')"),
+        ("[]", "Syntax error in input ('[]')"),
+        ('{"bogus": ["x"]}', 'Key "bogus" not recognized'),
+        ('{"admin": "x"}', 'Value for key "admin" must be a list'),
+    ],
+)
+def test_invalid_account_acl(raw: Raw, value: str, reason: str) -> None:
+    bad = raw.request("POST", "", {"X-Account-Access-Control": value}, b"")
+    assert bad.status == 400
+    assert bad["Content-Type"] == "text/plain; charset=UTF-8"
+    assert bad.body.decode() == f"X-Account-Access-Control invalid: {reason}\n\nInput: {value}\n"
+
+
+def test_account_acl_grants(raw: Raw) -> None:
+    # The account's reset keeps the ACL (it is no X-Account-Meta-*): each test clears its own.
+    clear = {"X-Account-Access-Control": "{}"}
+    assert raw.request("POST", "", clear, b"").status == 204
+    try:
+        _check_account_acl_grants(raw)
+    finally:
+        raw.request("POST", "", clear, b"")
+
+
+def _check_account_acl_grants(raw: Raw) -> None:
+    assert raw.put("c").status == 201
+    assert raw.put("c/o", b"data").status == 201
+    other = _login(raw, "test2:tester2", "testing2")
+    assert raw.request("GET", "c/o", {"X-Auth-Token": other}).status == 403
+    acl = '{"read-only": ["test2:tester2"]}'
+    assert raw.request("POST", "", {"X-Account-Access-Control": acl}, b"").status == 204
+    assert raw.request("HEAD", "")["X-Account-Access-Control"] == '{"read-only":["test2:tester2"]}'
+    reader = {"X-Auth-Token": other}
+    assert raw.request("GET", "c/o", reader).body == b"data"
+    assert raw.request("GET", "c", reader).body == b"o\n"
+    assert "X-Account-Access-Control" not in raw.request("HEAD", "", reader).names
+    assert raw.request("PUT", "c/new", reader, b"x").status == 403
+    writer = '{"read-write": ["test2:tester2"]}'
+    assert raw.request("POST", "", {"X-Account-Access-Control": writer}, b"").status == 204
+    assert raw.request("PUT", "c/new", reader, b"x").status == 201
+    assert raw.request("POST", "", {**reader, "X-Account-Meta-A": "1"}, b"").status == 403
+    assert raw.request("POST", "", {"X-Account-Access-Control": "{}"}, b"").status == 204
+    assert "X-Account-Access-Control" not in raw.request("HEAD", "").names
+    assert raw.request("GET", "c/o", reader).status == 403
+
+
+# -- issue 16: large objects -------------------------------------------------------------------
+
+
+def _slo(raw: Raw, name: str = "c/big") -> None:
+    manifest = json.dumps(
+        [
+            {"path": "/seg/p0", "etag": None, "size_bytes": None},
+            {"path": "/seg/p1", "etag": None, "size_bytes": None, "range": "1-3"},
+        ]
+    ).encode()
+    assert raw.request("PUT", f"{name}?multipart-manifest=put", body=manifest).status == 201
+
+
+def test_slo_part_number(segments: Raw) -> None:
+    _slo(segments)
+    for method in ("GET", "HEAD"):
+        second = segments.request(method, "c/big?part-number=2")
+        assert second.status == 206, method
+        assert (second["Content-Range"], second["Content-Length"]) == ("bytes 5-7/8", "3")
+        assert (second["X-Parts-Count"], second["X-Static-Large-Object"]) == ("2", "True")
+        assert second.body == (b"bbb" if method == "GET" else b"")
+        past = segments.request(method, "c/big?part-number=3")
+        assert (past.status, past["Content-Range"], past["X-Parts-Count"]) == (
+            416,
+            "bytes */8",
+            "2",
+        )
+        assert past["Content-Type"] == "application/octet-stream"
+    assert segments.request("GET", "c/big?part-number=3").body == (
+        b"The requested part number is not satisfiable"
+    )
+    for bad in ("0", "x", "-1"):
+        refused = segments.request("GET", f"c/big?part-number={bad}")
+        assert (refused.status, refused.body) == (
+            400,
+            b"Part number must be an integer greater than 0",
+        )
+    ranged = segments.request("GET", "c/big?part-number=1", {"Range": "bytes=0-1"})
+    assert (ranged.status, ranged.body) == (
+        400,
+        b"Range requests are not supported with part number queries",
+    )
+    failed = segments.request("GET", "c/big?part-number=1", {"If-Match": '"nope"'})
+    assert failed.status == 412
+    assert "X-Parts-Count" not in failed.names
+    # Not an SLO, or the manifest itself: the parameter is ignored.
+    assert segments.request("GET", "seg/p0?part-number=2").status == 200
+    manifest = segments.request("GET", "c/big?part-number=1&multipart-manifest=get")
+    assert manifest.status == 200
+    assert manifest["Content-Type"] == "application/json; charset=utf-8"
+
+
+def test_dlo_ranges_and_manifest_copy(segments: Raw) -> None:
+    assert segments.put("c/dlo", X_Object_Manifest="seg/p").status == 201
+    one = segments.request("GET", "c/dlo", {"Range": "bytes=3-6"})
+    assert (one.status, one.body, one["Content-Range"]) == (206, b"aabb", "bytes 3-6/10")
+    several = segments.request("GET", "c/dlo", {"Range": "bytes=0-1,7-8"})
+    assert (several.status, several.body) == (200, b"aaaaabbbbb")
+    assert segments.request("GET", "c/dlo?part-number=2").body == b"aaaaabbbbb"
+    flat = segments.put("c/flat", X_Copy_From="c/dlo")
+    assert flat.status == 201
+    flat_head = segments.request("HEAD", "c/flat")
+    assert (flat_head["Content-Length"], flat_head["Etag"]) == ("10", _md5(b"aaaaabbbbb"))
+    assert "X-Object-Manifest" not in flat_head.names
+    kept = segments.request("PUT", "c/again?multipart-manifest=get", {"X-Copy-From": "c/dlo"}, b"")
+    assert kept.status == 201
+    again = segments.request("GET", "c/again")
+    assert (again.body, again["X-Object-Manifest"]) == (b"aaaaabbbbb", "seg/p")
+    raw_manifest = segments.request("GET", "c/again?multipart-manifest=get")
+    assert (raw_manifest.body, raw_manifest["Etag"]) == (b"", _md5(b""))
+
+
+def test_large_object_segments_are_read_with_the_callers_rights(segments: Raw) -> None:
+    _slo(segments, "c/slo")
+    assert segments.put("c/dlo", X_Object_Manifest="seg/p").status == 201
+    assert segments.request("POST", "c", {"X-Container-Read": ".r:*"}, b"").status == 204
+    # The manifests are public, their segments are not.
+    assert segments.request("GET", "c/slo", auth=False).status == 409
+    denied = segments.request("GET", "c/dlo", auth=False)
+    assert (denied.status, denied.body) == (401, STOCK_401)
+    assert denied["Www-Authenticate"] == f'Swift realm="{segments.account}"'
+    # A referrer ACL on both: SLO segments are read, a DLO also needs to list them.
+    acl = {"X-Container-Read": ".r:.example.com"}
+    assert segments.request("POST", "c", acl, b"").status == 204
+    assert segments.request("POST", "seg", acl, b"").status == 204
+    inside = {"Referer": "http://www.example.com/page"}
+    outside = {"Referer": "http://example.org/"}
+    assert segments.request("GET", "c/slo", inside, auth=False).body == b"aaaaabbb"
+    assert segments.request("GET", "c/slo", outside, auth=False).status == 401
+    assert segments.request("GET", "c/dlo", inside, auth=False).status == 401
+    listed = {"X-Container-Read": ".r:.example.com,.rlistings"}
+    assert segments.request("POST", "seg", listed, b"").status == 204
+    assert segments.request("GET", "c/dlo", inside, auth=False).body == b"aaaaabbbbb"
+    # The last matching entry wins; "-host" takes a grant back.
+    negated = {"X-Container-Read": ".r:*,.r:-www.example.com"}
+    assert segments.request("POST", "c", negated, b"").status == 204
+    assert segments.request("GET", "seg/p0", outside, auth=False).status == 401  # seg: .r:.ex
+    assert segments.request("GET", "c/slo", inside, auth=False).status == 401
+    public = segments.request("GET", "c/slo", outside, auth=False)
+    assert public.status == 409  # the manifest is readable, the segments are not
+
+
+def test_tempurl_on_large_objects_with_segments_elsewhere(segments: Raw) -> None:
+    _slo(segments, "c/slo")
+    assert segments.put("c/dlo", X_Object_Manifest="seg/p").status == 201
+    assert segments.request("POST", "", {"X-Account-Meta-Temp-URL-Key": "k3y"}, b"").status == 204
+    expires = int(time.time()) + 600
+    for name, body in (("dlo", b"aaaaabbbbb"), ("slo", b"aaaaabbb")):
+        path = f"{segments.account_path}/c/{name}"
+        sig = _sign(b"k3y", f"GET\n{expires}\n{path}")
+        query = f"temp_url_sig={sig}&temp_url_expires={expires}"
+        got = segments.request("GET", f"c/{name}?{query}", auth=False)
+        assert (got.status, got.body) == (200, body), name
+        ranged = segments.request("GET", f"c/{name}?{query}", {"Range": "bytes=4-5"}, auth=False)
+        assert (ranged.status, ranged.body) == (206, b"ab"), name
+
+
+# -- issue 16: tempauth's sample users -------------------------------------------------------------
+
+
+def reseller(target: Target) -> tuple[str, str]:
+    """The reseller admin's user and key on the target."""
+    if isinstance(target, FakeSwift):
+        return target.reseller_user, target.reseller_key
+    return "admin:admin", "admin"  # scripts/realswift.py: Swift's sample configuration
+
+
+def test_reseller_admin(raw: Raw) -> None:
+    admin = {"X-Auth-Token": _login(raw, *reseller(raw.target))}
+    assert raw.put("c").status == 201
+    head = raw.request("HEAD", "", admin)
+    assert head.status == 204
+    assert "X-Account-Container-Count" in head.names
+    container = raw.request("HEAD", "c", admin)
+    assert (container.status, container["X-Container-Sharding"]) == (204, "False")
+    assert "X-Container-Sharding" not in raw.request("HEAD", "c").names
+    assert raw.request("PUT", "c/by-admin", admin, b"x").status == 201
+    # Only a reseller manages accounts; a deleted one is gone for good (a fresh name each run).
+    assert raw.request("PUT", "", body=b"").status == 403
+    assert raw.request("DELETE", "").status == 403
+    fresh = f"/v1/AUTH_h16{secrets.token_hex(6)}"
+    created = raw.request("PUT", fresh, admin, b"")
+    assert (created.status, created.body) == (201, b"")
+    assert raw.request("PUT", fresh, admin, b"").status == 202
+    assert raw.request("HEAD", fresh, admin).status == 204
+    gone = raw.request("DELETE", fresh, admin)
+    assert (gone.status, gone["X-Account-Status"]) == (204, "Deleted")
+    after = raw.request("HEAD", fresh, admin)
+    assert (after.status, after["X-Account-Status"]) == (410, "Deleted")
+    again = raw.request("PUT", fresh, admin, b"")
+    assert (again.status, again.body) == (403, b"Recently deleted")
+    assert raw.request("DELETE", fresh, admin).status == 404

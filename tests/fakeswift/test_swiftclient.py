@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import time
 from pathlib import Path
 from typing import Any
@@ -10,10 +12,13 @@ from typing import Any
 import pytest
 import urllib3
 from swiftclient import client as swift_client
+from swiftclient import shell as swift_shell
 from swiftclient.service import SwiftService, SwiftUploadObject
 from swiftclient.utils import generate_temp_url
 
 from tests.fakeswift import FakeSwift
+from tests.fakeswift.real import RealSwift
+from tests.fakeswift.test_parity import reseller
 
 
 @pytest.fixture(params=["http", "https"])
@@ -163,3 +168,106 @@ def test_tempurl_from_swiftclient(fake: FakeSwift) -> None:
     assert http.request("PUT", fake.base_url + put_url, body=b"up").status == 201
     assert conn.get_object("c", "up.txt")[1] == b"up"
     conn.close()
+
+
+# -- the ``swift`` command line, on the fake and (SWIFT_TARGET=real) on real Swift ---------------
+
+
+class SwiftCli:
+    """Runs python-swiftclient's ``swift`` command (its ``main``) as a user of the target.
+
+    In this process, for speed: the command reads its arguments, prints to stdout and
+    exits like the installed script, which is a two-line wrapper of the same ``main``.
+    """
+
+    def __init__(self, target: FakeSwift | RealSwift, cwd: Path) -> None:
+        self.target = target
+        self.cwd = cwd
+
+    def __call__(self, *args: str, user: str | None = None, key: str | None = None) -> str:
+        argv = [
+            "swift",
+            "-A",
+            self.target.auth_v1_url,
+            "-U",
+            user or self.target.v1_user,
+            "-K",
+            key or self.target.v1_key,
+            *args,
+        ]
+        out, err = io.StringIO(), io.StringIO()
+        code: object = 0
+        with (
+            contextlib.chdir(self.cwd),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            try:
+                swift_shell.main(argv)
+            except SystemExit as exc:
+                code = exc.code
+        assert code in (0, None), (args, out.getvalue(), err.getvalue())
+        return out.getvalue()
+
+
+@pytest.fixture
+def cli(swift: FakeSwift | RealSwift, tmp_path: Path) -> SwiftCli:
+    return SwiftCli(swift, tmp_path)
+
+
+def _stat(text: str) -> dict[str, str]:
+    pairs = (line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+@pytest.mark.parametrize("slo", [True, False], ids=["slo", "dlo"])
+def test_cli_upload_with_segments_download_delete(cli: SwiftCli, slo: bool) -> None:
+    data = bytes(range(256)) * 40  # 10240 bytes: 3 segments of 4 KiB
+    (cli.cwd / "big.bin").write_bytes(data)
+    (cli.cwd / "small.txt").write_bytes(b"small file")
+    flags = ["--use-slo"] if slo else ["--use-dlo"]
+    cli("upload", "-S", "4096", *flags, "c", "big.bin", "small.txt")
+    assert cli("list", "c").split() == ["big.bin", "small.txt"]
+    assert len(cli("list", "c_segments").split()) == 3
+    stat = _stat(cli("stat", "c", "big.bin"))
+    assert stat["Content Length"] == "10240"
+    assert ("Manifest" in stat) is not slo, stat
+    cli("download", "c", "big.bin", "-o", "out.bin")
+    assert (cli.cwd / "out.bin").read_bytes() == data
+    cli("delete", "c", "big.bin")
+    assert cli("list", "c").split() == ["small.txt"]
+    assert cli("list", "c_segments").split() == []
+
+
+def test_cli_post_copy_stat_list(cli: SwiftCli) -> None:
+    (cli.cwd / "a.txt").write_bytes(b"hello")
+    cli("upload", "--object-name", "docs/a.txt", "c", "a.txt")
+    cli("post", "-m", "Color:blue", "c")
+    cli("post", "-m", "Lang:en", "-H", "Content-Disposition:inline", "c", "docs/a.txt")
+    container = _stat(cli("stat", "c"))
+    assert (container["Meta Color"], container["Objects"]) == ("blue", "1")
+    obj = _stat(cli("stat", "c", "docs/a.txt"))
+    assert (obj["Meta Lang"], obj["Content Length"]) == ("en", "5")
+    assert obj["Content-Disposition"] == "inline"
+    cli("post", "d")
+    cli("copy", "--destination", "/d/b.txt", "-m", "Extra:1", "c", "docs/a.txt")
+    copied = _stat(cli("stat", "d", "b.txt"))
+    assert (copied["Meta Lang"], copied["Meta Extra"]) == ("en", "1")
+    assert cli("list", "c", "--prefix", "docs/", "-d", "/").split() == ["docs/a.txt"]
+    assert cli("list", "c", "-d", "/").split() == ["docs/"]
+    assert cli("list").split() == ["c", "d"]
+    account = _stat(cli("stat"))
+    assert account["Containers"] == "2"
+    cli("delete", "--all")
+    assert cli("list").split() == []
+
+
+def test_cli_reseller_admin(cli: SwiftCli) -> None:
+    cli("post", "mine")
+    storage_url = cli("auth").split("OS_STORAGE_URL=")[1].split()[0]
+    user, key = reseller(cli.target)
+    admin = {"user": user, "key": key}
+    listed = cli("--os-storage-url", storage_url, "list", **admin)
+    assert listed.split() == ["mine"]
+    cli("--os-storage-url", storage_url, "post", "-m", "By:admin", "mine", **admin)
+    assert _stat(cli("stat", "mine"))["Meta By"] == "admin"

@@ -8,8 +8,7 @@ from typing import Any
 
 from selectel_objects import ObjectStorage, RetryPolicy, Timeout
 
-from tests.fakeswift import FakeSwift
-from tests.fakeswift.middleware import slo_content
+from tests.fakeswift import FakeSwift, slo
 
 TRANSPORTS = ("urllib3", "requests")
 
@@ -59,7 +58,7 @@ def stored_md5(fake: FakeSwift, container: str, name: str) -> str | None:
         return None
     if not obj.is_slo:
         return hashlib.md5(obj.data).hexdigest()
-    content = slo_content(fake, fake.store.default_account, obj)
+    content = slo.content(fake, fake.store.default_account, obj)
     assert content.broken_at is None, f"{container}/{name}: a segment is missing or changed"
     digest = hashlib.md5()
     for buf, start, end in content.parts:
