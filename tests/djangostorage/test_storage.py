@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import pickle
 import time
 import urllib.request
@@ -506,6 +507,69 @@ def test_gzip_text_content(options: dict[str, Any]) -> None:
     assert storage.open("t.txt").read() == ("ёлка " * 1000).encode()
 
 
+@pytest.mark.parametrize(
+    ("name", "compressed"),
+    [
+        ("site.css", True),
+        ("app.js", True),
+        ("data.json", True),
+        ("icon.svg", True),
+        ("page.html", True),
+        ("notes.txt", True),
+        ("photo.png", False),
+        ("archive.zip", False),
+        ("blob.bin", False),
+    ],
+)
+def test_gzip_only_compresses_the_configured_content_types(
+    direct: Direct, options: dict[str, Any], container: str, name: str, compressed: bool
+) -> None:
+    storage = SelectelStorage(**options, use_gz=True)
+    payload = b"the same line again\n" * 500  # would shrink whatever its type
+    storage.save(name, ContentFile(payload))
+    stored = direct.get(container, name)
+    assert stored is not None
+    assert ("content-encoding" in stored.headers) is compressed
+    assert (gzip.decompress(stored.data) if compressed else stored.data) == payload
+    assert storage.open(name).read() == payload
+    assert storage.size(name) == len(payload)
+
+
+def test_gzip_content_types_option_replaces_the_default(
+    direct: Direct, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(
+        **options, use_gz=True, gzip_content_types=["application/octet-stream"]
+    )
+    payload = b"\0" * 10_000
+    storage.save("blob.bin", ContentFile(payload))
+    storage.save("site.css", ContentFile(payload))
+    blob, css = direct.get(container, "blob.bin"), direct.get(container, "site.css")
+    assert blob is not None and blob.headers["content-encoding"] == "gzip"
+    assert css is not None and "content-encoding" not in css.headers
+
+
+def test_gzip_keeps_the_original_when_compressing_does_not_shrink_it(
+    direct: Direct, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(**options, use_gz=True)
+    payload = os.urandom(4096)  # random bytes: the gzip would be larger
+    storage.save("noise.txt", ContentFile(payload))
+    stored = direct.get(container, "noise.txt")
+    assert stored is not None
+    assert "content-encoding" not in stored.headers
+    assert "uncompressed-size" not in stored.metadata
+    assert stored.data == payload
+    assert storage.size("noise.txt") == len(payload)
+
+
+def test_gzip_content_types_must_be_a_list_of_types(options: dict[str, Any]) -> None:
+    with pytest.raises(ImproperlyConfigured, match="gzip_content_types"):
+        SelectelStorage(**options, gzip_content_types="text/css")
+    with pytest.raises(ImproperlyConfigured, match="'css' is not a content type"):
+        SelectelStorage(**options, gzip_content_types=["css"])
+
+
 # --- credentials and transports ---------------------------------------------------------------
 
 
@@ -619,9 +683,9 @@ def test_pickle_never_carries_the_token(options: dict[str, Any]) -> None:
         assert clone.open("p.txt").read() == b"x"
 
 
-def test_not_found_is_mapped_but_other_errors_keep_their_type(options: dict[str, Any]) -> None:
+def test_a_save_into_a_missing_container_names_it_and_the_option(options: dict[str, Any]) -> None:
     storage = SelectelStorage(**{**options, "container": "no-such-container"})
-    with pytest.raises(NotFoundError):
+    with pytest.raises(FileNotFoundError, match="'no-such-container'.*auto_create_container"):
         storage.save("x.txt", ContentFile(b"x"))
 
 
@@ -649,14 +713,14 @@ def test_large_gzip_files_keep_their_encoding(
     direct: Direct, options: dict[str, Any], container: str
 ) -> None:
     storage = SelectelStorage(**options, use_gz=True, large_file_threshold=100, segment_size=64)
-    payload = bytes(range(256)) * 40  # compresses poorly enough to need segments
-    storage.save("big.bin", ContentFile(payload))
-    stored = direct.get(container, "big.bin")
+    payload = "".join(f"{i * 7919 % 65521:x}," for i in range(2000)).encode()
+    storage.save("big.txt", ContentFile(payload))  # still over 100 bytes once compressed
+    stored = direct.get(container, "big.txt")
     assert stored is not None and stored.is_slo
     assert stored.headers["content-encoding"] == "gzip"
     assert gzip.decompress(stored.data) == payload
-    assert storage.open("big.bin").read() == payload
-    assert storage.size("big.bin") == len(payload)
+    assert storage.open("big.txt").read() == payload
+    assert storage.size("big.txt") == len(payload)
 
 
 def test_large_create_only_saves_are_atomic_and_carry_every_header(

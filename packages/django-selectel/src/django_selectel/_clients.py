@@ -46,13 +46,18 @@ class Client:
     _created: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def ensure_container(self, name: str) -> None:
-        """Create container ``name`` unless this process has already made sure it exists."""
+    def ensure_container(self, name: str, *, public: bool = False) -> None:
+        """Create container ``name`` unless this process has already made sure it exists.
+
+        A ``public`` one gets the read ACL ``.r:*``, so that its public URLs answer anonymous
+        readers (an existing container's ACL is left as it is).
+        """
         if name in self._created:
             return
         with self._lock:
             if name not in self._created:
-                self.objects.container(name).create(exist_ok=True)
+                acl = _PUBLIC_READ if public else None
+                self.objects.container(name).create(exist_ok=True, read_acl=acl)
                 self._created.add(name)
 
     def close(self) -> None:
@@ -60,6 +65,8 @@ class Client:
         self.transport.close()
 
 
+# Anyone may read objects (not list them): what url() of a public storage needs.
+_PUBLIC_READ = ".r:*"
 _lock = threading.Lock()
 _clients: dict[tuple[int, str], Client] = {}
 
@@ -105,6 +112,7 @@ def build_credential(config: StorageConfig, sender: HttpSender | None = None) ->
         project_id=config.project_id,
         project_name=config.project_name,
         region=config.region,
+        interface=config.interface,
         auth_url=config.auth_url,
         storage_url=config.storage_url,
         **options,

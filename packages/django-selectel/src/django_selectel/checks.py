@@ -27,7 +27,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from django_selectel import _config
+from django_selectel import _config, _legacy, _resolve
 from django_selectel._config import StorageConfig
 from django_selectel.storages import ApiStorage, SelectelStorage
 
@@ -149,7 +149,7 @@ def storages_equivalent(
     backend: str = _MAIN,
     alias: str = "default",
 ) -> str:
-    """A ``STORAGES`` setting equivalent to seed options; secrets become placeholders."""
+    """A ``STORAGES`` setting equivalent to an old package's options; secrets are placeholders."""
     shown: dict[str, Any] = {}
     for name, value in options.items():
         if name in _config.SECRET_OPTIONS:
@@ -159,12 +159,12 @@ def storages_equivalent(
     return "STORAGES = " + _render({alias: {"BACKEND": backend, "OPTIONS": shown}}, 0)
 
 
-def _seed_messages() -> list[Any]:
+def _old_package_messages() -> list[Any]:
     out: list[Any] = []
-    seed1 = getattr(settings, "SELECTEL_STORAGE", None)
-    if seed1 is not None:
+    old_2x = getattr(settings, "SELECTEL_STORAGE", None)
+    if old_2x is not None:
         try:
-            options = _config.seed1_options(seed1, "settings.SELECTEL_STORAGE")
+            options = _legacy.django_selectel2_options(old_2x, "settings.SELECTEL_STORAGE")
         except ImproperlyConfigured as exc:
             out.append(Error(str(exc), id="django_selectel.E002"))
         else:
@@ -191,8 +191,8 @@ def _seed_messages() -> list[Any]:
         for name, raw in schemas.items():
             source = f"settings.SELECTEL_STORAGES[{name!r}]"
             try:
-                options = _config.seed2_options(raw, source)
-                config = _config.build_config(options, source)
+                options = _legacy.django_selectel_storage1_options(raw, source)
+                config = _resolve.build_config(options, source)
             except ImproperlyConfigured as exc:
                 out.append(Error(str(exc), id="django_selectel.E002"))
                 continue
@@ -248,7 +248,7 @@ def _seed_messages() -> list[Any]:
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Check every ``STORAGES`` entry that uses a django-selectel backend, and seed settings."""
+    """Check every django-selectel ``STORAGES`` entry, and the old packages' settings."""
     messages: list[Any] = []
     for alias, backend, options in _selectel_backends():
         where = f"STORAGES[{alias!r}]"
@@ -259,7 +259,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             continue
         needs_container = not issubclass(backend, ApiStorage)
         messages.extend(_config_messages(config, where, needs_container=needs_container))
-        if _config.is_seed2_login(options):
+        if _legacy.is_django_selectel_storage1_login(options):
             messages.append(
                 Warning(
                     f"{where}: 'username' and 'password' without 'account_id' and a project "
@@ -269,5 +269,5 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                     id="django_selectel.W004",
                 )
             )
-    messages.extend(_seed_messages())
+    messages.extend(_old_package_messages())
     return messages
