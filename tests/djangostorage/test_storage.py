@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile, File
 from django.test.utils import override_settings
 from django_selectel.storages import SelectelStorage
 from selectel_auth import AccessToken, FileTokenCache, SwiftV1Credential
-from selectel_objects import NotFoundError, ObjectStorage, ServerError
+from selectel_objects import ObjectStorage, ServerError
 
 from tests.djangostorage.helpers import Direct, Swift, Wire, override_storages
 from tests.fakeswift import FakeSwift
@@ -685,7 +685,7 @@ def test_pickle_never_carries_the_token(options: dict[str, Any]) -> None:
 
 def test_a_save_into_a_missing_container_names_it_and_the_option(options: dict[str, Any]) -> None:
     storage = SelectelStorage(**{**options, "container": "no-such-container"})
-    with pytest.raises(FileNotFoundError, match="'no-such-container'.*auto_create_container"):
+    with pytest.raises(FileNotFoundError, match=r"'no-such-container'.*auto_create_container"):
         storage.save("x.txt", ContentFile(b"x"))
 
 

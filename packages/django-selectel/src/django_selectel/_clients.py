@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -43,22 +43,15 @@ class Client:
 
     objects: ObjectStorage
     transport: Transport
-    _created: set[str] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def ensure_container(self, name: str, *, public: bool = False) -> None:
-        """Create container ``name`` unless this process has already made sure it exists.
+    def create_container(self, name: str, *, public: bool = False) -> None:
+        """Create container ``name`` (fine if it exists meanwhile).
 
         A ``public`` one gets the read ACL ``.r:*``, so that its public URLs answer anonymous
-        readers (an existing container's ACL is left as it is).
+        readers.
         """
-        if name in self._created:
-            return
-        with self._lock:
-            if name not in self._created:
-                acl = _PUBLIC_READ if public else None
-                self.objects.container(name).create(exist_ok=True, read_acl=acl)
-                self._created.add(name)
+        acl = _PUBLIC_READ if public else None
+        self.objects.container(name).create(exist_ok=True, read_acl=acl)
 
     def close(self) -> None:
         """Close the connection pool."""

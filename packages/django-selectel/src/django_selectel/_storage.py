@@ -138,7 +138,7 @@ class SelectelStorage(UrlMethods, _state.StateMethods, Storage):
 
     def _create_container(self, name: str) -> None:
         """Create a missing container (``auto_create_container``), public if the storage is."""
-        get_client(self._config).ensure_container(name, public=self._config.public)
+        get_client(self._config).create_container(name, public=self._config.public)
 
     def _missing_container(self, name: str) -> FileNotFoundError:
         return FileNotFoundError(
