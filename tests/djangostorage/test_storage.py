@@ -682,7 +682,7 @@ def test_keystone_interface_picks_the_catalog_endpoint(
     fake_swift: FakeSwift, transport_name: str
 ) -> None:
     v3 = fake_swift.v3
-    common = {
+    common: dict[str, Any] = {
         "username": v3.name,
         "password": v3.password,
         "account_id": v3.account_id,
