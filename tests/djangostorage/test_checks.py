@@ -91,6 +91,25 @@ def test_url_needs_a_storage_url_or_a_domain() -> None:
         "container": "media",
     }
     assert _messages(STORAGES=_storages(keystone)) == []  # derivable at Selectel
+    internal = {**keystone, "interface": "internal"}  # only the catalog knows that one
+    assert _ids(_messages(STORAGES=_storages(internal))) == ["django_selectel.W003"]
+
+
+def test_a_private_storage_whose_signed_urls_cannot_be_built_is_warned() -> None:
+    bare = {k: v for k, v in GOOD.items() if k != "storage_url"}
+    private = {**bare, "public": False, "temp_url_key": "tuk-secret"}
+    messages = _messages(STORAGES=_storages(private))
+    assert _ids(messages) == ["django_selectel.W003"]
+    assert "signed" in messages[0].msg and "storage_url" in str(messages[0].hint)
+    # A custom domain serves public files only: a private storage still needs the URL.
+    with_domain = {**private, "custom_domain": "cdn.example.com"}
+    assert _ids(_messages(STORAGES=_storages(with_domain))) == ["django_selectel.W003"]
+    # Without a key too: both problems are reported.
+    keyless = {**bare, "public": False}
+    assert sorted(_ids(_messages(STORAGES=_storages(keyless)))) == [
+        "django_selectel.E003",
+        "django_selectel.W003",
+    ]
 
 
 def test_django_selectel2_settings_get_a_warning_with_the_storages_equivalent() -> None:

@@ -6,7 +6,7 @@
 ``django_selectel.E003``  a private storage has no ``temp_url_key``: ``url()`` cannot sign
 ``django_selectel.W001``  settings of django-selectel 2.x / django-selectel-storage 1.x
 ``django_selectel.W002``  an ``http://`` URL would carry passwords or tokens in clear text
-``django_selectel.W003``  ``url()`` will fail until the first request (storage URL unknown)
+``django_selectel.W003``  ``url()`` (public or signed) fails until the first request: no storage URL
 ``django_selectel.W004``  ``username``/``password`` alone: read as legacy v1 (1.x style)
 ``django_selectel.W005``  no usable credentials (yet): file operations will fail
 =======================  ===================================================================
@@ -118,17 +118,16 @@ def _config_messages(config: StorageConfig, where: str, *, needs_container: bool
                 id="django_selectel.E003",
             )
         )
-    elif (
-        config.public
-        and not config.custom_domain
-        and not config.domains
-        and not config.known_storage_url()
+    if not config.known_storage_url() and not (
+        config.public and (config.custom_domain or config.domains)
     ):
+        kind = "public" if config.public else "signed (private storage)"
         out.append(
             Warning(
-                f"{where}: url() makes no request, and the storage URL is only known after "
-                "the first request to the storage.",
-                hint="Set OPTIONS['storage_url'] (or 'custom_domain' for public files).",
+                f"{where}: url() makes no request, and the storage URL its {kind} URLs start "
+                "with is only known after the first request to the storage.",
+                hint="Set OPTIONS['storage_url']"
+                + (" (or 'custom_domain' for public files)." if config.public else "."),
                 id="django_selectel.W003",
             )
         )
