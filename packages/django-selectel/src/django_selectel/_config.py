@@ -26,7 +26,6 @@ __all__ = [
     "INTERFACES",
     "MAX_SINGLE_PUT",
     "OPTION_NAMES",
-    "REFERENCE_OPTIONS",
     "SECRET_OPTIONS",
     "TRANSPORTS",
     "AuthVersion",
@@ -103,8 +102,6 @@ CREDENTIAL_OPTIONS: Final = frozenset(
         "auth_version",
     }
 )
-# The options that say *which* settings to read rather than what they are.
-REFERENCE_OPTIONS: Final = frozenset({"alias", "storage", "dsn"})
 
 TRANSPORTS: Final = ("urllib3", "requests")
 # The Keystone catalog's endpoint kinds; Selectel documents the public one.

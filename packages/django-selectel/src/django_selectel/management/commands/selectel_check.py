@@ -82,10 +82,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  {self.style.SUCCESS('OK  ')} {step}: {detail}")
 
     def _fail(self, step: str, exc: BaseException | str) -> bool:
-        if isinstance(exc, str | _Failed):
-            reason = str(exc)
-        else:
-            reason = f"{type(exc).__name__}: {exc}"
+        plain = isinstance(exc, str | _Failed)
+        reason = str(exc) if plain else f"{type(exc).__name__}: {exc}"
         self.stdout.write(f"  {self.style.ERROR('FAIL')} {step}: {reason}")
         return False
 
