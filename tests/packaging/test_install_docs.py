@@ -120,7 +120,7 @@ def installed(wheels: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
         return {f.result().line: f.result() for f in futures}
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1200)  # the first test waits for every install
 @pytest.mark.parametrize("line", LINES)
 def test_install_line_works_in_a_fresh_venv_with_pip(
     line: str, installed: dict[str, Installed], tmp_path: Path
