@@ -2,10 +2,12 @@
 
     python scripts/build_dists.py [--out DIR] [PACKAGE ...]
 
-Each package is built with ``uv build --package NAME --no-sources`` (workspace sources ignored, as
-PyPI and any other frontend will see it) into DIR (default ``dist/``), then its wheel and sdist are
-opened and checked: name, version, Requires-Dist exactly as declared, README as long description,
-``py.typed`` shipped, nothing from ``tests/``, ``scripts/`` or ``api/`` in the wheel.
+The wheels are what the install lines of the READMEs take (``pip install --find-links dist
+...``). Each package is built with ``uv build --package NAME --no-sources`` (workspace sources
+ignored, as PyPI and any other frontend will see it) into DIR (default ``dist/``), then its
+wheel and sdist are opened and checked: name, version, Requires-Dist exactly as declared,
+README as long description, ``py.typed`` shipped, nothing from ``tests/``, ``scripts/`` or
+``api/`` in the wheel.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import argparse
 import email.parser
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -25,6 +26,9 @@ from pathlib import Path
 import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: `python3 scripts/build_dists.py`
+    sys.path.insert(0, str(ROOT))
+from scripts._bootstrap import find_uv  # noqa: E402 - needs ROOT on sys.path first
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,8 @@ def expected_dists() -> list[Dist]:
 
 
 def _uv() -> str:
-    uv = shutil.which("uv")
-    if uv is None:
-        sys.exit("uv is not on PATH: run this through `python3 scripts/test.py` or install uv")
-    return uv
+    # On a fresh machine (only Python and pip) this installs uv into .venv-bootstrap/.
+    return find_uv()
 
 
 def build(dist: Dist, out: Path) -> tuple[Path, Path]:

@@ -149,11 +149,15 @@ def run(demo: Demo) -> None:
 
     client = storage.client
     container = client.container(os.environ["SELECTEL_DEMO_CONTAINER"])
+    with demo.step("make the container public") as step:
+        # The first upload created it readable by anyone (a public storage); one created
+        # before, in the panel or by another tool, may not be: its public URLs would answer 401.
+        container.set_metadata(read_acl=".r:*")
+        step.detail = "read ACL '.r:*': anyone may GET its objects (listing stays private)"
     if demo.fake is not None:
-        with demo.step("account setup (fake only)") as step:
-            container.set_metadata(read_acl=".r:*")
+        with demo.step("TempURL key (fake only)") as step:
             client.set_account_metadata(temp_url_key=os.environ["SELECTEL_TEMP_URL_KEY"])
-            step.detail = "container made public, TempURL key set (done once, in the panel)"
+            step.detail = "the account's Temp-URL-Key (set once, in the panel)"
 
     with demo.step("read the document back") as step:
         loaded = document_model.objects.get(pk=doc.pk)
@@ -165,19 +169,20 @@ def run(demo: Demo) -> None:
         dirs, files = storage.listdir("")
         step.detail = f"folders {dirs}, files {files}"
 
-    with demo.step("public URL (no request)") as step:
+    with demo.step("public URL (no request to build it)") as step:
         url = picture.image.url
-        step.detail = url
-    status, body = _fetch(url)
-    demo.steps[-1].detail += f" -> anonymous GET {status}, {len(body)} bytes"
+        status, body = _fetch(url)
+        step.detail = f"{url} -> anonymous GET {status}, {len(body)} bytes"
 
     if os.environ.get("SELECTEL_TEMP_URL_KEY"):
-        with demo.step("signed URL (no request)") as step:
-            signed = storage.signed_url(doc.attachment.name, expires_in=300)
-            step.detail = signed.split("?")[0] + "?temp_url_sig=..."
-        status, body = _fetch(signed)
-        tampered, _ = _fetch(signed.replace("temp_url_sig=", "temp_url_sig=0"))
-        demo.steps[-1].detail += f" -> GET {status}; tampered signature -> {tampered}"
+        with demo.step("signed URL (no request to build it)") as step:
+            signed = storage.url(doc.attachment.name, expire=300, filename="report.txt")
+            status, body = _fetch(signed)
+            tampered, _ = _fetch(signed.replace("temp_url_sig=", "temp_url_sig=0"))
+            step.detail = (
+                f"{signed.split('?')[0]}?temp_url_sig=... -> GET {status}, {len(body)} bytes; "
+                f"tampered signature -> {tampered}"
+            )
 
     with demo.step("same name again, overwrite off") as step:
         again = document_model.objects.create(

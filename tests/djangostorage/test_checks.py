@@ -91,11 +91,30 @@ def test_url_needs_a_storage_url_or_a_domain() -> None:
         "container": "media",
     }
     assert _messages(STORAGES=_storages(keystone)) == []  # derivable at Selectel
+    internal = {**keystone, "interface": "internal"}  # only the catalog knows that one
+    assert _ids(_messages(STORAGES=_storages(internal))) == ["django_selectel.W003"]
 
 
-def test_seed1_settings_get_a_warning_with_the_storages_equivalent() -> None:
-    seed = {"USER": "12345_web", "PASSWORD": "s3cret-key", "OVERRIDE_FILES": True, "USE_GZ": True}
-    messages = _messages(SELECTEL_STORAGE=seed)
+def test_a_private_storage_whose_signed_urls_cannot_be_built_is_warned() -> None:
+    bare = {k: v for k, v in GOOD.items() if k != "storage_url"}
+    private = {**bare, "public": False, "temp_url_key": "tuk-secret"}
+    messages = _messages(STORAGES=_storages(private))
+    assert _ids(messages) == ["django_selectel.W003"]
+    assert "signed" in messages[0].msg and "storage_url" in str(messages[0].hint)
+    # A custom domain serves public files only: a private storage still needs the URL.
+    with_domain = {**private, "custom_domain": "cdn.example.com"}
+    assert _ids(_messages(STORAGES=_storages(with_domain))) == ["django_selectel.W003"]
+    # Without a key too: both problems are reported.
+    keyless = {**bare, "public": False}
+    assert sorted(_ids(_messages(STORAGES=_storages(keyless)))) == [
+        "django_selectel.E003",
+        "django_selectel.W003",
+    ]
+
+
+def test_django_selectel2_settings_get_a_warning_with_the_storages_equivalent() -> None:
+    given = {"USER": "12345_web", "PASSWORD": "s3cret-key", "OVERRIDE_FILES": True, "USE_GZ": True}
+    messages = _messages(SELECTEL_STORAGE=given)
     assert _ids(messages) == ["django_selectel.W001"]
     hint = str(messages[0].hint)
     assert "STORAGES = {" in hint and "django_selectel.storages.ApiStorage" in hint
@@ -104,7 +123,7 @@ def test_seed1_settings_get_a_warning_with_the_storages_equivalent() -> None:
     assert "s3cret-key" not in hint and "PASSWORD" in hint
 
 
-def test_seed2_schemas_get_a_warning_each_and_errors_when_broken() -> None:
+def test_django_selectel_storage1_schemas_get_a_warning_each_and_errors_when_broken() -> None:
     schemas = {
         "default": {"USERNAME": "u", "PASSWORD": "s3cret-key", "CONTAINER_NAME": "media"},
         "dsn": "selectel://u:s3cret-key@Box",
@@ -129,13 +148,13 @@ def test_obsolete_flat_settings_and_old_backend_paths() -> None:
 
 
 def test_username_without_account_is_read_as_legacy_v1() -> None:
-    seed2_style = {
+    django_selectel_storage1_style = {
         "username": "u",
         "password": "p",
         "container": "c",
         "storage_url": "https://s/v1/a",
     }
-    messages = _messages(STORAGES=_storages(seed2_style))
+    messages = _messages(STORAGES=_storages(django_selectel_storage1_style))
     assert _ids(messages) == ["django_selectel.W004"]
     assert "account_id" in str(messages[0].hint)
 

@@ -1,4 +1,4 @@
-"""Options, seed settings and DSNs: parsed at construction, validated, never leaked."""
+"""Options, the old packages' settings and DSNs: parsed at construction, validated, never leaked."""
 
 from __future__ import annotations
 
@@ -8,14 +8,20 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test.utils import override_settings
 from django_selectel._clients import build_credential
-from django_selectel._config import DEFAULT_V1_AUTH_URL, DEFAULT_V3_AUTH_URL, parse_dsn
+from django_selectel._config import DEFAULT_V3_AUTH_URL
+from django_selectel._legacy import parse_dsn
 from django_selectel.storages import (
     ApiStorage,
     ManifestSelectelStaticStorage,
     SelectelStaticStorage,
     SelectelStorage,
 )
-from selectel_auth import KeystoneCredential, StaticCredential, SwiftV1Credential
+from selectel_auth import (
+    DEFAULT_V1_AUTH_URL,
+    KeystoneCredential,
+    StaticCredential,
+    SwiftV1Credential,
+)
 
 from tests.djangostorage.helpers import override_storages
 
@@ -169,9 +175,13 @@ def test_repr_and_config_repr_hide_secrets() -> None:
 
 
 def test_settings_are_read_at_construction() -> None:
-    with override_settings(SELECTEL_STORAGES={"default": {**_seed2(), "CONTAINER": "first"}}):
+    with override_settings(
+        SELECTEL_STORAGES={"default": {**_django_selectel_storage1(), "CONTAINER": "first"}}
+    ):
         first = SelectelStorage()
-    with override_settings(SELECTEL_STORAGES={"default": {**_seed2(), "CONTAINER": "second"}}):
+    with override_settings(
+        SELECTEL_STORAGES={"default": {**_django_selectel_storage1(), "CONTAINER": "second"}}
+    ):
         second = SelectelStorage()
     assert (first.config.container, second.config.container) == ("first", "second")
 
@@ -193,15 +203,15 @@ def test_static_storages_overwrite_and_are_public_by_default() -> None:
     assert not SelectelStorage(**V1).config.overwrite_files
 
 
-# --- seed 1: django-selectel 2.x ----------------------------------------------------------------
+# --- django-selectel 2.x ------ ----------------------------------------------------------------
 
 
-def _seed1(**extra: Any) -> dict[str, Any]:
+def _django_selectel2(**extra: Any) -> dict[str, Any]:
     return {"USER": "12345_web", "PASSWORD": "s3cret-key", **extra}
 
 
-def test_seed1_selectel_storage_dict_maps_every_key() -> None:
-    seed = _seed1(
+def test_django_selectel2_selectel_storage_dict_maps_every_key() -> None:
+    given = _django_selectel2(
         DOMAINS={"pub": "https://cdn.example.com"},
         OVERWRITE_FILES=True,
         USE_GZ=True,
@@ -210,7 +220,7 @@ def test_seed1_selectel_storage_dict_maps_every_key() -> None:
         API_MAX_RETRY=3,
         API_RETRY_DELAY=0.1,
     )
-    with override_settings(SELECTEL_STORAGE=seed):
+    with override_settings(SELECTEL_STORAGE=given):
         config = ApiStorage().config
     assert config.auth_version == "1"
     assert (config.user, config.key) == ("12345_web", "s3cret-key")
@@ -223,34 +233,35 @@ def test_seed1_selectel_storage_dict_maps_every_key() -> None:
     assert isinstance(build_credential(config), SwiftV1Credential)
 
 
-def test_seed1_defaults_to_the_legacy_selcdn_auth_url() -> None:
-    with override_settings(SELECTEL_STORAGE=_seed1()):
+def test_django_selectel2_defaults_to_selectel_auths_v1_url() -> None:
+    with override_settings(SELECTEL_STORAGE=_django_selectel2()):
         config = ApiStorage().config
-    assert config.auth_url == "https://auth.selcdn.ru/"
+    # One default for the legacy v1 endpoint, selectel-auth's (Selectel's newer spelling).
+    assert config.auth_url == DEFAULT_V1_AUTH_URL == "https://api.selcdn.ru/auth/v1.0"
 
 
-def test_seed1_typo_override_files_still_works() -> None:
-    with override_settings(SELECTEL_STORAGE=_seed1(OVERRIDE_FILES=True)):
+def test_django_selectel2_typo_override_files_still_works() -> None:
+    with override_settings(SELECTEL_STORAGE=_django_selectel2(OVERRIDE_FILES=True)):
         assert ApiStorage().config.overwrite_files
-    contradiction = _seed1(OVERWRITE_FILES=True, OVERRIDE_FILES=False)
+    contradiction = _django_selectel2(OVERWRITE_FILES=True, OVERRIDE_FILES=False)
     with override_settings(SELECTEL_STORAGE=contradiction), pytest.raises(ImproperlyConfigured):
         ApiStorage()
 
 
-def test_seed1_api_max_retry_none_means_one_attempt() -> None:
-    with override_settings(SELECTEL_STORAGE=_seed1(API_MAX_RETRY=None)):
+def test_django_selectel2_api_max_retry_none_means_one_attempt() -> None:
+    with override_settings(SELECTEL_STORAGE=_django_selectel2(API_MAX_RETRY=None)):
         assert ApiStorage().config.retries == 0
 
 
-def test_seed1_unknown_key_is_named() -> None:
+def test_django_selectel2_unknown_key_is_named() -> None:
     with (
-        override_settings(SELECTEL_STORAGE=_seed1(API_TRESHOLD=5)),
+        override_settings(SELECTEL_STORAGE=_django_selectel2(API_TRESHOLD=5)),
         pytest.raises(ImproperlyConfigured, match="API_TRESHOLD"),
     ):
         ApiStorage()
 
 
-def test_seed1_constructor_keywords_and_positionals() -> None:
+def test_django_selectel2_constructor_keywords_and_positionals() -> None:
     by_keyword = ApiStorage(
         user="u", password="p", domains={"c": "cdn.example.com"}, use_gz=True, overwrite_files=True
     ).config
@@ -262,38 +273,38 @@ def test_seed1_constructor_keywords_and_positionals() -> None:
     assert by_keyword.container is None  # the first folder of each name picks the container
 
 
-def test_seed1_constructor_overrides_settings_per_key() -> None:
-    with override_settings(SELECTEL_STORAGE=_seed1(USE_GZ=True)):
+def test_django_selectel2_constructor_overrides_settings_per_key() -> None:
+    with override_settings(SELECTEL_STORAGE=_django_selectel2(USE_GZ=True)):
         config = ApiStorage(overwrite_files=True).config
     assert config.use_gz and config.overwrite_files and config.user == "12345_web"
 
 
-# --- seed 2: django-selectel-storage 1.x -------------------------------------------------------
+# --- django-selectel-storage 1.x ------ -------------------------------------------------------
 
 
-def _seed2(**extra: Any) -> dict[str, Any]:
+def _django_selectel_storage1(**extra: Any) -> dict[str, Any]:
     return {"USERNAME": "12345_web", "PASSWORD": "s3cret-key", "CONTAINER": "media", **extra}
 
 
-def test_seed2_schema_dict() -> None:
-    schemas = {"default": _seed2(CUSTOM_DOMAIN="cdn.example.com")}
+def test_django_selectel_storage1_schema_dict() -> None:
+    schemas = {"default": _django_selectel_storage1(CUSTOM_DOMAIN="cdn.example.com")}
     with override_settings(SELECTEL_STORAGES=schemas):
         config = SelectelStorage().config
     assert (config.user, config.key, config.container) == ("12345_web", "s3cret-key", "media")
     assert config.custom_domain == "https://cdn.example.com"
-    assert config.auth_url == "https://auth.selcdn.ru/"
+    assert config.auth_url == DEFAULT_V1_AUTH_URL
     assert isinstance(build_credential(config), SwiftV1Credential)
 
 
-def test_seed2_container_name_as_their_readme_documented() -> None:
+def test_django_selectel_storage1_container_name_as_their_readme_documented() -> None:
     schema = {"USERNAME": "u", "PASSWORD": "p", "CONTAINER_NAME": "docs"}
     with override_settings(SELECTEL_STORAGES={"default": schema}):
         assert SelectelStorage().config.container == "docs"
 
 
-def test_seed2_all_constructor_forms() -> None:
+def test_django_selectel_storage1_all_constructor_forms() -> None:
     schemas = {
-        "default": _seed2(),
+        "default": _django_selectel_storage1(),
         "other": "selectel://u2:p2@OtherContainer",
     }
     with override_settings(SELECTEL_STORAGES=schemas):
@@ -309,18 +320,22 @@ def test_seed2_all_constructor_forms() -> None:
             SelectelStorage("missing")
 
 
-def test_seed2_static_storage_in_storages_options() -> None:
-    with override_settings(SELECTEL_STORAGES={"static": _seed2(CONTAINER="static")}):
+def test_django_selectel_storage1_static_storage_in_storages_options() -> None:
+    with override_settings(
+        SELECTEL_STORAGES={"static": _django_selectel_storage1(CONTAINER="static")}
+    ):
         config = SelectelStaticStorage.resolve_config({"storage": "static"})
     assert config.container == "static"
 
 
-def test_seed2_options_are_accepted_and_requests_factory_is_refused() -> None:
+def test_django_selectel_storage1_options_are_accepted_and_requests_factory_is_refused() -> None:
     options = {"MAX_RETRIES": 5, "POOL_CONNECTIONS": 10, "POOL_MAXSIZE": 20}
-    with override_settings(SELECTEL_STORAGES={"default": _seed2(OPTIONS=options)}):
+    with override_settings(
+        SELECTEL_STORAGES={"default": _django_selectel_storage1(OPTIONS=options)}
+    ):
         config = SelectelStorage().config
     assert (config.retries, config.pool_maxsize) == (5, 20)
-    factory = _seed2(REQUESTS_FACTORY="myproject.session")
+    factory = _django_selectel_storage1(REQUESTS_FACTORY="myproject.session")
     with (
         override_settings(SELECTEL_STORAGES={"default": factory}),
         pytest.raises(ImproperlyConfigured, match="transport"),
@@ -328,15 +343,15 @@ def test_seed2_options_are_accepted_and_requests_factory_is_refused() -> None:
         SelectelStorage()
 
 
-def test_seed2_unknown_key_is_named() -> None:
+def test_django_selectel_storage1_unknown_key_is_named() -> None:
     with (
-        override_settings(SELECTEL_STORAGES={"default": _seed2(CONTANER="x")}),
+        override_settings(SELECTEL_STORAGES={"default": _django_selectel_storage1(CONTANER="x")}),
         pytest.raises(ImproperlyConfigured, match="CONTANER"),
     ):
         SelectelStorage()
 
 
-def test_seed2_constructor_keywords_mean_legacy_v1() -> None:
+def test_django_selectel_storage1_constructor_keywords_mean_legacy_v1() -> None:
     config = SelectelStorage(
         username="12345_web", password="p/w#?%", container="c", custom_domain="cdn.example.com"
     ).config
@@ -393,7 +408,7 @@ def test_dsn_string_as_a_settings_value_works() -> None:
 
 
 def test_explicit_credentials_replace_the_schema_credentials_as_a_group() -> None:
-    with override_settings(SELECTEL_STORAGES={"default": _seed2()}):
+    with override_settings(SELECTEL_STORAGES={"default": _django_selectel_storage1()}):
         config = SelectelStorage("default", token="t", storage_url="https://s/v1/a").config
         unreferenced = SelectelStorage(token="t", storage_url="https://s/v1/a").config
     assert config.auth_version == "static" and config.user is None and config.key is None

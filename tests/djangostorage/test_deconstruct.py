@@ -86,7 +86,7 @@ def test_schema_names_are_kept() -> None:
     assert storage.deconstruct()[2] == {"storage": "media", "location": "x"}
 
 
-def test_seed1_api_storage_keeps_its_non_secret_arguments() -> None:
+def test_django_selectel2_api_storage_keeps_its_non_secret_arguments() -> None:
     storage = ApiStorage("u", "s3cret-key", {"c": "cdn.example.com"}, True, False)
     path, _, kwargs = storage.deconstruct()
     assert path == "django_selectel.storages.ApiStorage"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import pickle
 import time
 import urllib.request
@@ -18,7 +19,7 @@ from django.core.files.base import ContentFile, File
 from django.test.utils import override_settings
 from django_selectel.storages import SelectelStorage
 from selectel_auth import AccessToken, FileTokenCache, SwiftV1Credential
-from selectel_objects import NotFoundError, ObjectStorage, ServerError
+from selectel_objects import ObjectStorage, ServerError
 
 from tests.djangostorage.helpers import Direct, Swift, Wire, override_storages
 from tests.fakeswift import FakeSwift
@@ -472,6 +473,92 @@ def test_private_urls_are_signed_and_work(wire: Wire, options: dict[str, Any]) -
     assert refused.value.code == 401
 
 
+def _open_url(url: str, method: str = "GET", data: bytes | None = None) -> tuple[int, Any, bytes]:
+    request = urllib.request.Request(url, method=method, data=data)
+    try:
+        with urllib.request.urlopen(request) as reply:
+            return reply.status, reply.headers, reply.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, b""
+
+
+@pytest.fixture
+def private(options: dict[str, Any]) -> SelectelStorage:
+    storage = SelectelStorage(**options, public=False, temp_url_key="tuk")
+    storage.client.set_account_metadata(temp_url_key="tuk")
+    storage.save("docs/report.pdf", ContentFile(b"%PDF-1.4 report"))
+    return storage
+
+
+def test_private_url_opens_inline_by_default(wire: Wire, private: SelectelStorage) -> None:
+    before = wire.count()
+    url = private.url("docs/report.pdf")
+    assert wire.count() == before
+    status, headers, body = _open_url(url)
+    assert (status, body) == (200, b"%PDF-1.4 report")
+    assert headers["Content-Disposition"].startswith("inline")
+
+
+def test_private_url_as_an_attachment_with_a_filename(private: SelectelStorage) -> None:
+    url = private.url("docs/report.pdf", inline=False, filename="Q1 report.pdf")
+    status, headers, _ = _open_url(url)
+    assert status == 200
+    disposition = headers["Content-Disposition"]
+    assert disposition.startswith("attachment") and "Q1%20report.pdf" in disposition
+    _, plain, _ = _open_url(private.url("docs/report.pdf", inline=False))
+    assert plain["Content-Disposition"].startswith("attachment")
+    assert "report.pdf" in plain["Content-Disposition"]
+
+
+def test_url_inline_option_is_the_default(options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**options, public=False, temp_url_key="tuk", url_inline=False)
+    storage.client.set_account_metadata(temp_url_key="tuk")
+    storage.save("a.png", ContentFile(b"png"))
+    _, headers, _ = _open_url(storage.url("a.png"))
+    assert headers["Content-Disposition"].startswith("attachment")
+    _, headers, _ = _open_url(storage.url("a.png", inline=True))
+    assert headers["Content-Disposition"].startswith("inline")
+
+
+def test_private_url_per_call_expiry(private: SelectelStorage) -> None:
+    now = int(time.time())
+    url = private.url("docs/report.pdf", expire=30)
+    expires = int(url.split("temp_url_expires=")[1].split("&")[0])
+    assert now + 29 <= expires <= now + 32
+    assert _open_url(url)[0] == 200
+    default = private.url("docs/report.pdf")
+    assert int(default.split("temp_url_expires=")[1].split("&")[0]) >= now + 3599
+    with pytest.raises(ValueError, match="expires_in"):
+        private.url("docs/report.pdf", expire=0)
+
+
+def test_private_url_for_another_method(private: SelectelStorage) -> None:
+    put = private.url("uploads/new.txt", method="PUT")
+    assert _open_url(put, "PUT", b"from the browser")[0] == 201
+    assert private.open("uploads/new.txt").read() == b"from the browser"
+    assert _open_url(put)[0] == 401  # signed for PUT only
+    head = private.url("uploads/new.txt", method="HEAD")
+    assert _open_url(head, "HEAD")[0] == 200
+    with pytest.raises(ValueError, match="method"):
+        private.url("x.txt", method="PATCH")
+
+
+def test_public_url_options_sign_when_there_is_a_key(wire: Wire, options: dict[str, Any]) -> None:
+    storage = SelectelStorage(**options, temp_url_key="tuk")
+    storage.client.set_account_metadata(temp_url_key="tuk")
+    storage.save("f.txt", ContentFile(b"file"))
+    before = wire.count()
+    assert "temp_url_sig" not in storage.url("f.txt")
+    signed = storage.url("f.txt", filename="download.txt")
+    assert wire.count() == before
+    status, headers, body = _open_url(signed)
+    assert (status, body) == (200, b"file")
+    assert "download.txt" in headers["Content-Disposition"]
+    keyless = SelectelStorage(**options)
+    with pytest.raises(ValueError, match="temp_url_key"):
+        keyless.url("f.txt", expire=60)
+
+
 def test_private_storage_without_a_key_refuses_to_build_urls(options: dict[str, Any]) -> None:
     storage = SelectelStorage(**options, public=False)
     with pytest.raises(ImproperlyConfigured, match="temp_url_key"):
@@ -506,6 +593,69 @@ def test_gzip_text_content(options: dict[str, Any]) -> None:
     assert storage.open("t.txt").read() == ("ёлка " * 1000).encode()
 
 
+@pytest.mark.parametrize(
+    ("name", "compressed"),
+    [
+        ("site.css", True),
+        ("app.js", True),
+        ("data.json", True),
+        ("icon.svg", True),
+        ("page.html", True),
+        ("notes.txt", True),
+        ("photo.png", False),
+        ("archive.zip", False),
+        ("blob.bin", False),
+    ],
+)
+def test_gzip_only_compresses_the_configured_content_types(
+    direct: Direct, options: dict[str, Any], container: str, name: str, compressed: bool
+) -> None:
+    storage = SelectelStorage(**options, use_gz=True)
+    payload = b"the same line again\n" * 500  # would shrink whatever its type
+    storage.save(name, ContentFile(payload))
+    stored = direct.get(container, name)
+    assert stored is not None
+    assert ("content-encoding" in stored.headers) is compressed
+    assert (gzip.decompress(stored.data) if compressed else stored.data) == payload
+    assert storage.open(name).read() == payload
+    assert storage.size(name) == len(payload)
+
+
+def test_gzip_content_types_option_replaces_the_default(
+    direct: Direct, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(
+        **options, use_gz=True, gzip_content_types=["application/octet-stream"]
+    )
+    payload = b"\0" * 10_000
+    storage.save("blob.bin", ContentFile(payload))
+    storage.save("site.css", ContentFile(payload))
+    blob, css = direct.get(container, "blob.bin"), direct.get(container, "site.css")
+    assert blob is not None and blob.headers["content-encoding"] == "gzip"
+    assert css is not None and "content-encoding" not in css.headers
+
+
+def test_gzip_keeps_the_original_when_compressing_does_not_shrink_it(
+    direct: Direct, options: dict[str, Any], container: str
+) -> None:
+    storage = SelectelStorage(**options, use_gz=True)
+    payload = os.urandom(4096)  # random bytes: the gzip would be larger
+    storage.save("noise.txt", ContentFile(payload))
+    stored = direct.get(container, "noise.txt")
+    assert stored is not None
+    assert "content-encoding" not in stored.headers
+    assert "uncompressed-size" not in stored.metadata
+    assert stored.data == payload
+    assert storage.size("noise.txt") == len(payload)
+
+
+def test_gzip_content_types_must_be_a_list_of_types(options: dict[str, Any]) -> None:
+    with pytest.raises(ImproperlyConfigured, match="gzip_content_types"):
+        SelectelStorage(**options, gzip_content_types="text/css")
+    with pytest.raises(ImproperlyConfigured, match="'css' is not a content type"):
+        SelectelStorage(**options, gzip_content_types=["css"])
+
+
 # --- credentials and transports ---------------------------------------------------------------
 
 
@@ -525,6 +675,34 @@ def test_keystone_v3_credentials(fake_swift: FakeSwift, transport_name: str) -> 
     )
     storage.save("k.txt", ContentFile(b"keystone"))
     assert fake_swift.store.object_names("v3box", account=v3.project_id) == ["k.txt"]
+
+
+@pytest.mark.fake_only("Keystone v3: the real Swift of the suite has tempauth (v1) only")
+def test_keystone_interface_picks_the_catalog_endpoint(
+    fake_swift: FakeSwift, transport_name: str
+) -> None:
+    v3 = fake_swift.v3
+    common: dict[str, Any] = {
+        "username": v3.name,
+        "password": v3.password,
+        "account_id": v3.account_id,
+        "project_id": v3.project_id,
+        "region": v3.region,
+        "auth_url": fake_swift.auth_v3_url,
+        "container": "v3box",
+        "auto_create_container": True,
+        "transport": transport_name,
+    }
+    admin = SelectelStorage(**common, interface="admin")
+    admin.save("k.txt", ContentFile(b"via admin"))
+    assert admin.client.known_storage_url == fake_swift.storage_url(
+        v3.project_id, region=v3.region, interface="admin"
+    )
+    public = SelectelStorage(**common)
+    assert public.exists("k.txt")
+    assert public.client.known_storage_url == fake_swift.storage_url(v3.project_id)
+    with pytest.raises(ImproperlyConfigured, match="interface"):
+        SelectelStorage(**common, interface="private")
 
 
 def test_static_token(
@@ -619,9 +797,9 @@ def test_pickle_never_carries_the_token(options: dict[str, Any]) -> None:
         assert clone.open("p.txt").read() == b"x"
 
 
-def test_not_found_is_mapped_but_other_errors_keep_their_type(options: dict[str, Any]) -> None:
+def test_a_save_into_a_missing_container_names_it_and_the_option(options: dict[str, Any]) -> None:
     storage = SelectelStorage(**{**options, "container": "no-such-container"})
-    with pytest.raises(NotFoundError):
+    with pytest.raises(FileNotFoundError, match=r"'no-such-container'.*auto_create_container"):
         storage.save("x.txt", ContentFile(b"x"))
 
 
@@ -649,14 +827,14 @@ def test_large_gzip_files_keep_their_encoding(
     direct: Direct, options: dict[str, Any], container: str
 ) -> None:
     storage = SelectelStorage(**options, use_gz=True, large_file_threshold=100, segment_size=64)
-    payload = bytes(range(256)) * 40  # compresses poorly enough to need segments
-    storage.save("big.bin", ContentFile(payload))
-    stored = direct.get(container, "big.bin")
+    payload = "".join(f"{i * 7919 % 65521:x}," for i in range(120)).encode()
+    storage.save("big.txt", ContentFile(payload))  # still over 100 bytes once compressed
+    stored = direct.get(container, "big.txt")
     assert stored is not None and stored.is_slo
     assert stored.headers["content-encoding"] == "gzip"
     assert gzip.decompress(stored.data) == payload
-    assert storage.open("big.bin").read() == payload
-    assert storage.size("big.bin") == len(payload)
+    assert storage.open("big.txt").read() == payload
+    assert storage.size("big.txt") == len(payload)
 
 
 def test_large_create_only_saves_are_atomic_and_carry_every_header(

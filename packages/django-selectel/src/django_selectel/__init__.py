@@ -8,6 +8,7 @@ does not import the storage machinery before Django is set up.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ __all__ = [
     "SelectelStaticStorage",
     "SelectelStorage",
 ]
-__version__ = "3.0.0"
+__version__ = importlib.metadata.version("django-selectel")
 
 
 def __getattr__(name: str) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -43,23 +43,23 @@ class Client:
 
     objects: ObjectStorage
     transport: Transport
-    _created: set[str] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def ensure_container(self, name: str) -> None:
-        """Create container ``name`` unless this process has already made sure it exists."""
-        if name in self._created:
-            return
-        with self._lock:
-            if name not in self._created:
-                self.objects.container(name).create(exist_ok=True)
-                self._created.add(name)
+    def create_container(self, name: str, *, public: bool = False) -> None:
+        """Create container ``name`` (fine if it exists meanwhile).
+
+        A ``public`` one gets the read ACL ``.r:*``, so that its public URLs answer anonymous
+        readers.
+        """
+        acl = _PUBLIC_READ if public else None
+        self.objects.container(name).create(exist_ok=True, read_acl=acl)
 
     def close(self) -> None:
         """Close the connection pool."""
         self.transport.close()
 
 
+# Anyone may read objects (not list them): what url() of a public storage needs.
+_PUBLIC_READ = ".r:*"
 _lock = threading.Lock()
 _clients: dict[tuple[int, str], Client] = {}
 
@@ -105,6 +105,7 @@ def build_credential(config: StorageConfig, sender: HttpSender | None = None) ->
         project_id=config.project_id,
         project_name=config.project_name,
         region=config.region,
+        interface=config.interface,
         auth_url=config.auth_url,
         storage_url=config.storage_url,
         **options,

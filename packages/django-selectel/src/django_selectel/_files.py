@@ -6,16 +6,34 @@ import gzip
 import io
 import tempfile
 from collections.abc import Callable
-from typing import IO, Any, Protocol, cast
+from typing import IO, Any, Final, Protocol, cast
 
 from django.core.files.base import File
+from selectel_objects import Container, NotFoundError, ObjectInfo, ObjectReader
 
-__all__ = ["ObjectRaw", "Reader", "SelectelFile", "open_read_stream"]
+__all__ = [
+    "READ_MODES",
+    "UNCOMPRESSED_SIZE_META",
+    "WRITE_MODES",
+    "ObjectRaw",
+    "Reader",
+    "SelectelFile",
+    "file_for_reading",
+    "file_for_writing",
+    "new_spool",
+    "open_read_stream",
+    "uncompressed_size",
+]
 
 # Small forward seeks read and drop bytes; longer ones (and every backward one) ask for a Range.
 _SKIP_LIMIT = 256 * 1024
 _BUFFER = 64 * 1024
 SPOOL_MAX_MEMORY = 8 * 1024 * 1024
+#: open() modes: the value says whether the file is text.
+READ_MODES: Final = {"rb": False, "r": True}
+WRITE_MODES: Final = {"wb": False, "w": True}
+# The size of a gzip-stored object before compression, in its metadata.
+UNCOMPRESSED_SIZE_META: Final = "uncompressed-size"
 
 
 class Reader(Protocol):
@@ -193,3 +211,56 @@ def _spool_size(spool: IO[bytes]) -> int:
 def new_spool() -> IO[bytes]:
     """A temporary file that stays in memory up to 8 MiB, then moves to disk."""
     return cast(IO[bytes], tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY, mode="w+b"))
+
+
+def uncompressed_size(info: ObjectInfo) -> int | None:
+    """The size before gzip recorded at upload, if any."""
+    raw = info.metadata.get(UNCOMPRESSED_SIZE_META)
+    return int(raw) if raw is not None and raw.isdigit() else None
+
+
+def file_for_writing(
+    name: str,
+    mode: str,
+    upload: Callable[[IO[bytes]], None],
+    reopen: Callable[[str], SelectelFile],
+) -> SelectelFile:
+    """A file open for writing: a spool that ``upload`` sends when the file is closed."""
+    spool = new_spool()
+    stream: IO[Any] = io.TextIOWrapper(spool, encoding="utf-8") if WRITE_MODES[mode] else spool
+    return SelectelFile(stream, name, mode, spool=spool, upload=upload, reopen=reopen)
+
+
+def file_for_reading(
+    container: Container,
+    object_name: str,
+    name: str,
+    mode: str,
+    *,
+    size_of: Callable[[], int],
+    reopen: Callable[[str], SelectelFile],
+) -> SelectelFile:
+    """The object streamed in one GET; seeking further reopens it at the offset (a Range)."""
+    try:
+        reader = container.open_object(object_name)
+    except NotFoundError:
+        raise FileNotFoundError(f"{name!r} does not exist") from None
+    info = reader.info
+    gzipped = (info.content_encoding or "").lower() == "gzip"
+    etag = info.etag
+
+    def reopen_at(offset: int) -> ObjectReader:
+        # Pinned to the ETag: a seek never splices two versions of the object together.
+        match = f'"{etag}"' if etag else None
+        return container.open_object(object_name, range=(offset, None), if_match=match)
+
+    raw = ObjectRaw(reader, info.content_length, reopen_at)
+    size = uncompressed_size(info) if gzipped else info.content_length
+    return SelectelFile(
+        open_read_stream(raw, gzipped=gzipped, text=READ_MODES[mode]),
+        name,
+        mode,
+        size=size,
+        size_of=size_of,
+        reopen=reopen,
+    )

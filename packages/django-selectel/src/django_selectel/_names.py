@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
+from collections.abc import Callable
+from pathlib import PurePosixPath
 from typing import Final
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 
-__all__ = ["MAX_OBJECT_NAME_BYTES", "clean_name", "join_location", "normalise_location"]
+__all__ = [
+    "MAX_OBJECT_NAME_BYTES",
+    "alternative_name",
+    "clean_name",
+    "fit_name",
+    "join_location",
+    "normalise_location",
+    "split_ext",
+]
 
 # Swift's limit on an object name, in UTF-8 bytes.
 MAX_OBJECT_NAME_BYTES: Final = 1024
@@ -62,3 +73,45 @@ def normalise_location(location: str, source: str) -> str:
         return clean_name(location, allow_empty=True)
     except SuspiciousFileOperation as exc:
         raise ImproperlyConfigured(f"{source}: option 'location' is invalid: {exc}") from None
+
+
+def split_ext(file_name: str) -> tuple[str, str]:
+    """``(root, extension)`` as Django splits them: every suffix is the extension.
+
+    ``"a.tar.gz"`` gives ``("a", ".tar.gz")``.
+    """
+    ext = "".join(PurePosixPath(file_name).suffixes)
+    return file_name.removesuffix(ext), ext
+
+
+def fit_name(name: str, max_length: int | None) -> str:
+    """``name`` cut to ``max_length`` characters at the end of its root (the extension stays)."""
+    if max_length is None or len(name) <= max_length:
+        return name
+    dir_name, file_name = posixpath.split(name)
+    root, ext = split_ext(file_name)
+    cut = len(name) - max_length
+    if cut >= len(root):
+        raise SuspiciousFileOperation(
+            f"Storage can not fit {name!r} into {max_length} characters; allow a longer "
+            "max_length on the field"
+        )
+    return posixpath.join(dir_name, root[:-cut] + ext)
+
+
+def alternative_name(
+    name: str, max_length: int | None, alternative: Callable[[str, str], str]
+) -> str:
+    """Another name for ``name`` from Django's ``get_alternative_name(root, ext)``, fitted."""
+    dir_name, file_name = posixpath.split(name)
+    root, ext = split_ext(file_name)
+    candidate = posixpath.join(dir_name, alternative(root, ext))
+    if max_length is not None and len(candidate) > max_length:
+        cut = len(candidate) - max_length
+        if cut >= len(root):
+            raise SuspiciousFileOperation(
+                f"Storage can not find an available name for {name!r} within {max_length} "
+                "characters; allow a longer max_length on the field"
+            )
+        candidate = posixpath.join(dir_name, alternative(root[:-cut], ext))
+    return candidate

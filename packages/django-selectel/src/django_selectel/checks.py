@@ -6,7 +6,7 @@
 ``django_selectel.E003``  a private storage has no ``temp_url_key``: ``url()`` cannot sign
 ``django_selectel.W001``  settings of django-selectel 2.x / django-selectel-storage 1.x
 ``django_selectel.W002``  an ``http://`` URL would carry passwords or tokens in clear text
-``django_selectel.W003``  ``url()`` will fail until the first request (storage URL unknown)
+``django_selectel.W003``  ``url()`` (public or signed) fails until the first request: no storage URL
 ``django_selectel.W004``  ``username``/``password`` alone: read as legacy v1 (1.x style)
 ``django_selectel.W005``  no usable credentials (yet): file operations will fail
 =======================  ===================================================================
@@ -27,7 +27,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from django_selectel import _config
+from django_selectel import _config, _legacy, _resolve
 from django_selectel._config import StorageConfig
 from django_selectel.storages import ApiStorage, SelectelStorage
 
@@ -118,17 +118,16 @@ def _config_messages(config: StorageConfig, where: str, *, needs_container: bool
                 id="django_selectel.E003",
             )
         )
-    elif (
-        config.public
-        and not config.custom_domain
-        and not config.domains
-        and not config.known_storage_url()
+    if not config.known_storage_url() and not (
+        config.public and (config.custom_domain or config.domains)
     ):
+        kind = "public" if config.public else "signed (private storage)"
         out.append(
             Warning(
-                f"{where}: url() makes no request, and the storage URL is only known after "
-                "the first request to the storage.",
-                hint="Set OPTIONS['storage_url'] (or 'custom_domain' for public files).",
+                f"{where}: url() makes no request, and the storage URL its {kind} URLs start "
+                "with is only known after the first request to the storage.",
+                hint="Set OPTIONS['storage_url']"
+                + (" (or 'custom_domain' for public files)." if config.public else "."),
                 id="django_selectel.W003",
             )
         )
@@ -149,7 +148,7 @@ def storages_equivalent(
     backend: str = _MAIN,
     alias: str = "default",
 ) -> str:
-    """A ``STORAGES`` setting equivalent to seed options; secrets become placeholders."""
+    """A ``STORAGES`` setting equivalent to an old package's options; secrets are placeholders."""
     shown: dict[str, Any] = {}
     for name, value in options.items():
         if name in _config.SECRET_OPTIONS:
@@ -159,12 +158,12 @@ def storages_equivalent(
     return "STORAGES = " + _render({alias: {"BACKEND": backend, "OPTIONS": shown}}, 0)
 
 
-def _seed_messages() -> list[Any]:
+def _old_package_messages() -> list[Any]:
     out: list[Any] = []
-    seed1 = getattr(settings, "SELECTEL_STORAGE", None)
-    if seed1 is not None:
+    old_2x = getattr(settings, "SELECTEL_STORAGE", None)
+    if old_2x is not None:
         try:
-            options = _config.seed1_options(seed1, "settings.SELECTEL_STORAGE")
+            options = _legacy.django_selectel2_options(old_2x, "settings.SELECTEL_STORAGE")
         except ImproperlyConfigured as exc:
             out.append(Error(str(exc), id="django_selectel.E002"))
         else:
@@ -191,8 +190,8 @@ def _seed_messages() -> list[Any]:
         for name, raw in schemas.items():
             source = f"settings.SELECTEL_STORAGES[{name!r}]"
             try:
-                options = _config.seed2_options(raw, source)
-                config = _config.build_config(options, source)
+                options = _legacy.django_selectel_storage1_options(raw, source)
+                config = _resolve.build_config(options, source)
             except ImproperlyConfigured as exc:
                 out.append(Error(str(exc), id="django_selectel.E002"))
                 continue
@@ -248,7 +247,7 @@ def _seed_messages() -> list[Any]:
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Check every ``STORAGES`` entry that uses a django-selectel backend, and seed settings."""
+    """Check every django-selectel ``STORAGES`` entry, and the old packages' settings."""
     messages: list[Any] = []
     for alias, backend, options in _selectel_backends():
         where = f"STORAGES[{alias!r}]"
@@ -259,7 +258,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             continue
         needs_container = not issubclass(backend, ApiStorage)
         messages.extend(_config_messages(config, where, needs_container=needs_container))
-        if _config.is_seed2_login(options):
+        if _legacy.is_django_selectel_storage1_login(options):
             messages.append(
                 Warning(
                     f"{where}: 'username' and 'password' without 'account_id' and a project "
@@ -269,5 +268,5 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                     id="django_selectel.W004",
                 )
             )
-    messages.extend(_seed_messages())
+    messages.extend(_old_package_messages())
     return messages

@@ -11,7 +11,7 @@ from typing import Any
 from selectel_auth._errors import AuthConfigError
 from selectel_auth._keystone import DEFAULT_KEYSTONE_URL, KeystoneCredential
 from selectel_auth._static import StaticCredential
-from selectel_auth._swiftv1 import DEFAULT_V1_URL, SwiftV1Credential
+from selectel_auth._swiftv1 import DEFAULT_V1_AUTH_URL, SwiftV1Credential
 
 __all__ = ["ENV_VARS", "credential_from_env", "infer_auth_version"]
 
@@ -109,7 +109,7 @@ def credential_from_env(
         return SwiftV1Credential(
             user=username,
             key=password,
-            auth_url=settings["auth_url"] or DEFAULT_V1_URL,
+            auth_url=settings["auth_url"] or DEFAULT_V1_AUTH_URL,
             storage_url=settings["storage_url"],
             **options,
         )

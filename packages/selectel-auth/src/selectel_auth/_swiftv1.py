@@ -14,9 +14,11 @@ if TYPE_CHECKING:
     # typing.Unpack is 3.11+; mypy knows typing_extensions without it being installed.
     from typing_extensions import Unpack
 
-__all__ = ["DEFAULT_V1_URL", "SwiftV1Credential"]
+__all__ = ["DEFAULT_V1_AUTH_URL", "SwiftV1Credential"]
 
-DEFAULT_V1_URL = "https://api.selcdn.ru/auth/v1.0"
+#: Selectel's legacy v1 auth endpoint as its newer docs spell it (the 2016 docs and
+#: django-selectel 2.x used ``https://auth.selcdn.ru/``).
+DEFAULT_V1_AUTH_URL = "https://api.selcdn.ru/auth/v1.0"
 # Selectel's own expiry header first, then the one OpenStack Swift's tempauth sends.
 _EXPIRY_HEADERS = ("x-expire-auth-token", "x-auth-token-expires")
 
@@ -35,7 +37,7 @@ class SwiftV1Credential(CachingCredential):
         *,
         user: str,
         key: str,
-        auth_url: str = DEFAULT_V1_URL,
+        auth_url: str = DEFAULT_V1_AUTH_URL,
         storage_url: str | None = None,
         default_lifetime: float = 3600.0,
         **options: Unpack[CredentialOptions],

@@ -16,7 +16,7 @@ from tests.djangostorage.helpers import Swift, Wire, override_storages
 
 
 @pytest.fixture
-def seed1(target: Swift, transport_name: str) -> dict[str, Any]:
+def django_selectel2(target: Swift, transport_name: str) -> dict[str, Any]:
     """A django-selectel 2.x ``SELECTEL_STORAGE`` dict pointing at the target Swift."""
     return {
         "USER": target.v1_user,
@@ -29,9 +29,9 @@ def seed1(target: Swift, transport_name: str) -> dict[str, Any]:
 
 
 def test_api_storage_uses_the_first_folder_as_container(
-    target: Swift, seed1: dict[str, Any], container: str
+    target: Swift, django_selectel2: dict[str, Any], container: str
 ) -> None:
-    with override_settings(SELECTEL_STORAGE=seed1):
+    with override_settings(SELECTEL_STORAGE=django_selectel2):
         storage = ApiStorage()
         name = storage.save(f"{container}/2024/photo.jpg", ContentFile(b"jpeg"))
         assert name == f"{container}/2024/photo.jpg"
@@ -44,9 +44,9 @@ def test_api_storage_uses_the_first_folder_as_container(
 
 
 def test_api_storage_refuses_a_name_without_a_folder_before_any_request(
-    wire: Wire, seed1: dict[str, Any]
+    wire: Wire, django_selectel2: dict[str, Any]
 ) -> None:
-    with override_settings(SELECTEL_STORAGE=seed1):
+    with override_settings(SELECTEL_STORAGE=django_selectel2):
         storage = ApiStorage()
         with pytest.raises(SuspiciousFileOperation, match="first folder"):
             storage.save("photo.jpg", ContentFile(b"jpeg"))
@@ -71,14 +71,18 @@ def test_api_storage_keyword_form_with_domains(
     assert storage.url(f"{container}/a b.txt") == "https://cdn.example.com/a%20b.txt"
 
 
-def test_seed1_overwrite_typo_works_end_to_end(seed1: dict[str, Any], container: str) -> None:
-    with override_settings(SELECTEL_STORAGE={**seed1, "OVERRIDE_FILES": True}):
+def test_django_selectel2_overwrite_typo_works_end_to_end(
+    django_selectel2: dict[str, Any], container: str
+) -> None:
+    with override_settings(SELECTEL_STORAGE={**django_selectel2, "OVERRIDE_FILES": True}):
         storage = ApiStorage()
         storage.save(f"{container}/x.txt", ContentFile(b"1"))
         assert storage.save(f"{container}/x.txt", ContentFile(b"2")) == f"{container}/x.txt"
 
 
-def test_seed2_schemas_dict_and_dsn(target: Swift, transport_name: str, container: str) -> None:
+def test_django_selectel_storage1_schemas_dict_and_dsn(
+    target: Swift, transport_name: str, container: str
+) -> None:
     user, key = quote(target.v1_user, safe=""), quote(target.v1_key, safe="")
     schemas = {
         "default": {
@@ -99,7 +103,7 @@ def test_seed2_schemas_dict_and_dsn(target: Swift, transport_name: str, containe
         assert third.exists("one.txt")
 
 
-def test_seed2_schema_referenced_from_storages_options(
+def test_django_selectel_storage1_schema_referenced_from_storages_options(
     target: Swift, transport_name: str, container: str
 ) -> None:
     schemas = {"static": f"selectel://{quote(target.v1_user, safe='')}:{target.v1_key}@{container}"}
@@ -118,7 +122,9 @@ def test_seed2_schema_referenced_from_storages_options(
         assert storage.deconstruct()[2] == {"alias": "default"}
 
 
-def test_seed2_keyword_constructor(target: Swift, transport_name: str, container: str) -> None:
+def test_django_selectel_storage1_keyword_constructor(
+    target: Swift, transport_name: str, container: str
+) -> None:
     storage = SelectelStorage(
         username=target.v1_user,
         password=target.v1_key,
