@@ -27,7 +27,7 @@ from xml.etree import ElementTree
 
 from werkzeug.wrappers import Request, Response
 
-from tests.fakeswift import middleware
+from tests.fakeswift import cors, middleware
 from tests.fakeswift.auth import AuthRegistry, Token, V1User, V3User
 from tests.fakeswift.faults import Faults, PathFilter, make_rule
 from tests.fakeswift.replies import (
@@ -690,7 +690,7 @@ class FakeSwift:
             return json_reply(200, middleware.info_document(), "application/json; charset=UTF-8")
         if ctx.kind == "other":
             return _unroutable(ctx.path)
-        return self._storage(ctx)
+        return cors.serve(self, ctx, self._storage)  # preflights and CORS headers (cors.py)
 
     # -- v1 auth -----------------------------------------------------------------------------
     def _auth_v1(self, ctx: Ctx) -> Reply:
