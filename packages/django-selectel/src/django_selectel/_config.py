@@ -63,6 +63,7 @@ _KINDS: Final[dict[str, str]] = {
     "retry_backoff": "float",
     "refresh_margin": "float",
     "token_cache": "str",
+    "token_cache_alias": "str",
     "pool_maxsize": "int",
     # what to store where
     "container": "str",
@@ -137,6 +138,7 @@ class StorageConfig:
     retry_backoff: float | None = None
     refresh_margin: float | None = None
     token_cache: str | None = None
+    token_cache_alias: str | None = None
     pool_maxsize: int | None = None
     container: str | None = None
     location: str = ""
@@ -200,6 +202,7 @@ class StorageConfig:
             self.retry_backoff,
             self.refresh_margin,
             self.token_cache,
+            self.token_cache_alias,
             self.pool_maxsize,
         )
         return hashlib.sha256(repr(parts).encode()).hexdigest()
@@ -549,6 +552,8 @@ def build_config(options: Mapping[str, Any], source: str) -> StorageConfig:
     segment = values.get("segment_size")
     if segment is not None and not 0 < segment <= _MAX_SINGLE_PUT:
         raise _fail(source, "option 'segment_size' must be 1 byte to 5 GiB")
+    if values.get("token_cache") and values.get("token_cache_alias"):
+        raise _fail(source, "options 'token_cache' and 'token_cache_alias' exclude each other")
     if values.get("url_expires") == 0:
         raise _fail(source, "option 'url_expires' must be at least 1 second")
     custom_domain = values.get("custom_domain")
