@@ -119,7 +119,7 @@ def _stored_md5(target: Swift, container: str, name: str) -> str:
 
 def _names(target: Swift, container: str) -> list[str]:
     with ObjectStorage(target.v1_credential()) as client:
-        return [entry.name for entry in client.container(container).list_objects()]
+        return [str(entry.name) for entry in client.container(container).list_objects()]
 
 
 def _login(page: Any, site: Site) -> None:

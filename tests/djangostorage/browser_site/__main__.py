@@ -15,7 +15,7 @@ import django
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.djangostorage.browser_site.settings")
     django.setup()
-    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import User
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.core.files.storage import storages
     from django.core.management import call_command
@@ -24,9 +24,9 @@ def main() -> int:
     from django_selectel.direct_upload import check_cors, configure_cors
 
     call_command("migrate", run_syncdb=True, verbosity=0)
-    get_user_model().objects.create_superuser("admin", "admin@example.com", "admin-pass")
+    User.objects.create_superuser("admin", "admin@example.com", "admin-pass")
     server = ThreadedWSGIServer(("127.0.0.1", 0), WSGIRequestHandler)
-    server.set_app(StaticFilesHandler(get_wsgi_application()))  # type: ignore[no-untyped-call]
+    server.set_app(StaticFilesHandler(get_wsgi_application()))
     port = server.server_address[1]
     origin = f"http://127.0.0.1:{port}"
     storage = storages["default"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.contrib import admin
 from django.db import models
 from django_selectel.direct_upload import DirectUploadField
 
 from tests.djangostorage.browser_site.models import Document
+from tests.djangostorage.browser_site.settings import MAX_UPLOAD
 
 
 @admin.register(Document)
@@ -17,5 +17,5 @@ class DocumentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Direct uploads for the document's file."""
 
     formfield_overrides: ClassVar[dict[type[models.Field[Any, Any]], dict[str, Any]]] = {
-        models.FileField: {"form_class": DirectUploadField, "max_size": settings.MAX_UPLOAD}
+        models.FileField: {"form_class": DirectUploadField, "max_size": MAX_UPLOAD}
     }

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django_selectel.direct_upload import DirectUploadField
 
+from tests.djangostorage.browser_site.settings import MAX_UPLOAD
+
 PAGE = """<!doctype html><html><head><title>plain</title>{{ form.media }}</head><body>
 {% if saved %}<p id="saved">saved: {{ saved }}</p>{% endif %}
-<form method="post" id="plain">{% csrf_token %}{{ form.as_p }}<button type="submit">Send</button></form>
+<form method="post" id="plain">{% csrf_token %}{{ form.as_p }}
+<button type="submit">Send</button></form>
 <div id="later"></div>
 </body></html>"""
 
@@ -22,7 +24,7 @@ class PlainForm(forms.Form):
     attachment = DirectUploadField(
         storage="default",
         upload_to="plain/",
-        max_size=settings.MAX_UPLOAD,
+        max_size=MAX_UPLOAD,
         content_types=["text/*", "application/octet-stream"],
     )
 

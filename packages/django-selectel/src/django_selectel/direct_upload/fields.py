@@ -18,7 +18,7 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.apps import apps
@@ -327,8 +327,11 @@ class DirectUploadField(forms.FileField):
                             "DirectUploadField(upload_to='prefix/') for direct uploads"
                         )
                     self.upload_to = str(model_field.upload_to)
-        assert isinstance(self.widget, DirectUploadWidget)
-        self.widget.field = self
+        # forms.FileField types its widget as a ClearableFileInput; ours is not one.
+        widget = cast(object, self.widget)
+        if not isinstance(widget, DirectUploadWidget):
+            raise ImproperlyConfigured("DirectUploadField needs a DirectUploadWidget")
+        widget.field = self
         return super().get_bound_field(form, field_name)
 
     def new_policy(self) -> UploadPolicy:
