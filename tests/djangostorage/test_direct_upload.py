@@ -17,7 +17,6 @@ from django import forms
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
 from django.test import RequestFactory
-
 from django_selectel.direct_upload import (
     DirectUploadField,
     check_cors,
@@ -25,6 +24,7 @@ from django_selectel.direct_upload import (
     sign_upload,
 )
 from django_selectel.direct_upload.fields import read_ticket
+
 from tests.djangostorage.helpers import override_storages
 
 SELECTEL = "django_selectel.storages.SelectelStorage"
@@ -125,7 +125,11 @@ def test_field_refusals() -> None:
     assert errors({"doc": "", "doc-ticket": ticket}) == ["required"]
     # The signer checks the declared type; the field checks what was stored.
     status, signed = _sign(ticket=ticket, filename="b.txt", size=3, content_type="text/plain")
-    requests.put(signed["url"], data=b"GIF", headers={"Content-Type": "image/gif"}, timeout=10)
+    assert status == 200
+    put = requests.put(
+        signed["url"], data=b"GIF", headers={"Content-Type": "image/gif"}, timeout=10
+    )
+    assert put.status_code == 201
     assert errors({"doc": signed["name"], "doc-ticket": ticket}) == ["type"]
     assert not storages["default"].exists(signed["name"])  # deleted with the refusal
 
