@@ -182,3 +182,19 @@ def test_cors_rules_on_the_container() -> None:
     assert info.metadata["access-control-max-age"] == "120"
     with pytest.raises(ValueError, match="no origin"):
         configure_cors(storage, ["app.example/path"])
+
+
+@pytest.mark.usefixtures("media")
+def test_selectel_cors_command() -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="no CORS rules"):
+        call_command("selectel_cors", "https://a.example", "--check")
+    out = StringIO()
+    call_command("selectel_cors", "https://a.example", "--max-age", "60", stdout=out)
+    assert out.getvalue().strip() == "CORS allows https://a.example"
+    call_command("selectel_cors", "https://a.example", "--check", stdout=StringIO())
+    with pytest.raises(CommandError, match="is no origin"):
+        call_command("selectel_cors", "ftp://a.example")
