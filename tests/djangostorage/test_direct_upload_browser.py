@@ -78,9 +78,9 @@ def site(target: Swift, container: str, options: dict[str, Any], tmp_path: Path)
         log.close()
 
 
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[Any]:
-    """A page of a real headless Chromium with an empty profile."""
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real headless Chromium with an empty profile, one per module (it starts slowly)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"{CHROMIUM} is missing: `apt-get install chromium chromium-driver` "
@@ -89,8 +89,7 @@ def page(tmp_path: Path) -> Iterator[Any]:
         )
     from playwright.sync_api import sync_playwright
 
-    profile = tmp_path / "profile"
-    profile.mkdir()
+    profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile),
@@ -100,9 +99,20 @@ def page(tmp_path: Path) -> Iterator[Any]:
         )
         context.set_default_timeout(30_000)
         try:
-            yield context.pages[0] if context.pages else context.new_page()
+            yield context
         finally:
             context.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page: no cookies from the previous test (each test has its own site)."""
+    browser.clear_cookies()
+    tab = browser.new_page()
+    try:
+        yield tab
+    finally:
+        tab.close()
 
 
 def _file(tmp_path: Path, name: str, size: int) -> tuple[Path, str]:

@@ -47,6 +47,8 @@ DATABASES = {
     "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": _SITE.get("db", ":memory:")}
 }
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+# A throw-away site: a slow password hash would only slow every test's login.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ROOT_URLCONF = "tests.djangostorage.browser_site.urls"
 STATIC_URL = "/static/"
 STORAGES = {
