@@ -7,10 +7,16 @@ installs the locked workspace, then runs every check CI runs, in order:
   types       mypy --strict over the packages, tests and scripts
   codegen     the generated layer of selectel-objects is current
   tests       pytest, the whole suite (auth, objects, django, fake server, codegen, packaging)
-  real-swift  the auth, objects and django suites (and the fake's parity and swift CLI tests)
+  real-swift  the auth, objects and django suites (and the fake's parity, CORS and swift CLI
+              tests)
               against a real OpenStack Swift started on loopback by scripts/realswift.py
               (SWIFT_TARGET=real; the fake_only tests skip with their reason)
   django-4.2  the Django suite again on Django 4.2 LTS (the locked env has 5.2 LTS)
+
+Before the test steps it installs, with apt-get when missing, the Debian packages some tests
+drive for real: chromium + chromium-driver (direct browser uploads) and redis-server (the
+shared token cache). Installed ones are not touched; without root or apt-get it says so and
+those tests fail with the reason.
 
 Extra arguments go to the main pytest run (e.g. ``-k tempurl``, ``-x``). ``--only STEP`` runs
 one step. Exit status is non-zero when any step fails; the last line counts the test results.
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -42,7 +49,11 @@ for _name in ("SWIFT_TARGET", "SWIFT_AUTH_URL", "SWIFT_USER", "SWIFT_KEY"):
 # Its own run dir: a developer's instance in the default one is neither reused nor stopped.
 REAL_SWIFT_RUN_DIR = ROOT / ".tmp" / "realswift-test"
 REAL_SWIFT_SUITES = ("tests/auth", "tests/objects", "tests/djangostorage")
-REAL_SWIFT_PARITY = ("tests/fakeswift/test_parity.py", "tests/fakeswift/test_swiftclient.py")
+REAL_SWIFT_PARITY = (
+    "tests/fakeswift/test_parity.py",
+    "tests/fakeswift/test_swiftclient.py",
+    "tests/fakeswift/test_cors.py",
+)
 
 
 def junit_counts(path: Path) -> tuple[int, int, int]:
@@ -122,6 +133,46 @@ def real_swift_step(pytest_cmd: Callable[..., list[str]]) -> bool:
             realswift.stop(REAL_SWIFT_RUN_DIR)
 
 
+# Real components some tests need (a browser for the direct-upload tests, Redis for the
+# shared token cache), from Debian: command -> package(s) providing it.
+SYSTEM_PACKAGES = {
+    "/usr/bin/chromium": ("chromium", "chromium-driver"),
+    "/usr/bin/redis-server": ("redis-server",),
+}
+
+
+def ensure_system_packages() -> bool:
+    """Install the missing Debian packages with apt-get (idempotent); False with the reason."""
+    missing = sorted(
+        {pkg for path, pkgs in SYSTEM_PACKAGES.items() if not Path(path).exists() for pkg in pkgs}
+    )
+    if not missing:
+        return True
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        print(
+            f"cannot install {' '.join(missing)}: "
+            + ("apt-get not found" if apt is None else "not root")
+            + f"; install them (apt-get install {' '.join(missing)}) and run again",
+            flush=True,
+        )
+        return False
+    print(f"installing {' '.join(missing)} with apt-get", flush=True)
+    quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (
+        [apt, "update", "-q"],
+        [apt, "install", "-y", "-q", "--no-install-recommends", *missing],
+    ):
+        if subprocess.run(cmd, check=False, env=quiet).returncode != 0:
+            print(f"apt-get failed: {' '.join(cmd)}", flush=True)
+            return False
+    still = [path for path in SYSTEM_PACKAGES if not Path(path).exists()]
+    if still:
+        print(f"apt-get installed the packages, yet {' '.join(still)} is missing", flush=True)
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run every check of the repository.")
     parser.add_argument(
@@ -150,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             [pytest_cmd("django42", "tests/djangostorage", prefix=("--with", "django>=4.2,<5"))],
         ),
     ]
+    needs_packages = {"tests", "real-swift", "django-4.2"}
+    packages_ok: bool | None = None
     for stale in REPORTS.glob("*.xml"):
         stale.unlink()
     results: list[tuple[str, bool, float]] = []
@@ -158,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"\n=== {name} ===", flush=True)
         started = time.monotonic()
+        if name in needs_packages and packages_ok is None:
+            # Without them the tests that need them fail, each with the reason.
+            packages_ok = ensure_system_packages()
         if callable(commands):
             ok = commands()
         else:

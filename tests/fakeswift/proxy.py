@@ -18,6 +18,7 @@ from tests.fakeswift import (
     bulk,
     container,
     copy,
+    cors,
     formpost,
     keystone,
     listing,
@@ -38,8 +39,10 @@ __all__ = ["PIPELINE", "Middleware", "classify", "dispatch"]
 Middleware = Callable[["FakeSwift", "Ctx", "App"], Reply]
 
 #: Swift's order: listing_formats, bulk, tempurl, formpost, tempauth, (Selectel's sendmefile),
-#: copy; SLO, DLO and the quotas are called by the controllers.
+#: copy; SLO, DLO and the quotas are called by the controllers. CORS stands first: it answers
+#: preflights before auth and decorates only replies that reached a controller (cors.py).
 PIPELINE: list[Middleware] = [
+    cors.serve,
     listing.middleware,
     bulk.middleware,
     tempurl.middleware,

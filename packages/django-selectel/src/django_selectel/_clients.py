@@ -31,6 +31,8 @@ from selectel_objects import (
     get_transport,
 )
 
+from django_selectel.token_cache import DjangoCacheTokenCache
+
 if TYPE_CHECKING:
     from django_selectel._config import StorageConfig
 
@@ -82,6 +84,8 @@ def build_credential(config: StorageConfig, sender: HttpSender | None = None) ->
         options["verify"] = config.ca_bundle
     if config.token_cache:
         options["cache"] = FileTokenCache(config.token_cache)
+    elif config.token_cache_alias:
+        options["cache"] = DjangoCacheTokenCache(config.token_cache_alias)
     if config.refresh_margin is not None:
         options["refresh_margin"] = config.refresh_margin
     if config.timeout is not None:

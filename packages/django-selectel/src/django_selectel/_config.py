@@ -62,6 +62,7 @@ _KINDS: Final[dict[str, str]] = {
     "retry_backoff": "float",
     "refresh_margin": "float",
     "token_cache": "str",
+    "token_cache_alias": "str",
     "pool_maxsize": "int",
     # what to store where
     "container": "str",
@@ -139,6 +140,7 @@ class StorageConfig:
     retry_backoff: float | None = None
     refresh_margin: float | None = None
     token_cache: str | None = None
+    token_cache_alias: str | None = None
     pool_maxsize: int | None = None
     container: str | None = None
     location: str = ""
@@ -205,6 +207,7 @@ class StorageConfig:
             self.retry_backoff,
             self.refresh_margin,
             self.token_cache,
+            self.token_cache_alias,
             self.pool_maxsize,
         )
         return hashlib.sha256(repr(parts).encode()).hexdigest()

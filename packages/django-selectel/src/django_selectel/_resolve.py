@@ -121,6 +121,8 @@ def build_config(options: Mapping[str, Any], source: str) -> StorageConfig:
     segment = values.get("segment_size")
     if segment is not None and not 0 < segment <= MAX_SINGLE_PUT:
         raise fail(source, "option 'segment_size' must be 1 byte to 5 GiB")
+    if values.get("token_cache") and values.get("token_cache_alias"):
+        raise fail(source, "options 'token_cache' and 'token_cache_alias' exclude each other")
     if values.get("url_expires") == 0:
         raise fail(source, "option 'url_expires' must be at least 1 second")
     custom_domain = values.get("custom_domain")
