@@ -109,3 +109,16 @@ def test_reader_role_gets_a_typed_error_naming_the_missing_role(
     assert caught.value.status == 403
     message = str(caught.value)
     assert "operator role" in message and "member" in message and "reader" in message
+
+
+def test_v1_user_without_admin_gets_the_same_typed_hint(
+    swift: FakeSwift | RealSwift, open_storage: Any
+) -> None:
+    # Swift's SAIO user test:tester3 has no role on AUTH_test (on the fake as on tempauth).
+    admin = open_storage(swift.v1_credential())
+    admin.container("v1ro").create()
+    plain = open_storage(swift.v1_credential(user="test:tester3", key="testing3"))
+    with pytest.raises(AuthorizationError) as caught:
+        plain.container("v1ro").put_object("nope", b"x")
+    assert caught.value.status == 403
+    assert ".admin on the account or a container ACL" in str(caught.value)
