@@ -7,6 +7,7 @@ well under a second.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -133,6 +134,40 @@ def test_state_round_trips_through_json(tmp_path: Path) -> None:
         "SWIFT_USER": "test:tester",
         "SWIFT_KEY": "testing",
     }
+
+
+def test_keystone_layout_round_trips_and_reaches_the_test_target(tmp_path: Path) -> None:
+    users = (
+        realkeystone.KeystoneUser("svc", "svc-pw", "u1", "member"),
+        realkeystone.KeystoneUser("ro", "ro-pw", "u2", "reader"),
+    )
+    layout = realkeystone.KeystoneLayout(
+        auth_url="http://127.0.0.1:2/v3",
+        short_auth_url="http://127.0.0.1:3/v3",
+        account_id="123456",
+        domain_id="d1",
+        project_id="p1",
+        project_name="proj",
+        service_user=users[0],
+        reader_user=users[1],
+        admin_password="admin-pw",
+        regions=("ru-1", "ru-7"),
+        endpoints={"ru-1/public": "http://127.0.0.1:4/v1/p1", "ru-7/admin": "http://x:5/v1.0/p1"},
+    )
+    base = _instance(tmp_path, (ProcessRecord("keystone", 42, 7, "/x.log"),))
+    instance = dataclasses.replace(base, keystone=layout, keystone_version="30.0.0")
+    data = json.loads(json.dumps(instance.to_json()))
+    assert SwiftInstance.from_json(data) == instance
+
+    from tests.fakeswift.real import RealSwift
+
+    target = RealSwift.from_env(instance.env())
+    assert target.auth_v3_url == "http://127.0.0.1:2/v3"
+    assert (target.v3.name, target.v3.project_id, target.v3.region) == ("svc", "p1", "ru-1")
+    assert target.storage_url("p1") == "http://127.0.0.1:4/v1/p1"
+    assert target.storage_url("p1", region="ru-7", interface="admin") == "http://x:5/v1.0/p1"
+    assert {"svc-pw", "ro-pw", "admin-pw", "testing"} <= target.secrets()
+    target.close()
 
 
 def test_a_foreign_state_file_is_a_clear_error(tmp_path: Path) -> None:
