@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Start and stop a real OpenStack Swift (2.38) on loopback, from nothing.
+"""Start and stop a real OpenStack Swift (2.38) and Keystone (v3) on loopback, from nothing.
 
 Usage (from the repository root)::
 
@@ -16,7 +16,10 @@ Importable for pytest fixtures::
     stop(run_dir)
 
 Swift lives in its own virtualenv (default ``.venv-swift/`` at the repository root): it pins
-eventlet and friends that the project must not inherit. The run dir (default
+eventlet and friends that the project must not inherit. Keystone (``scripts/realkeystone.py``)
+lives in ``.venv-keystone/`` beside it. One proxy answers tempauth (v1, ``/v1/AUTH_<account>``);
+one proxy per Keystone region answers Keystone tokens (``authtoken`` + ``keystoneauth``,
+``/v1/<project id>`` as on Selectel), all on the same rings and backends. The run dir (default
 ``.tmp/realswift/``) holds the configuration, the rings, one log per service and
 ``state.json``; the object data lives in a throw-away folder on ``/dev/shm`` because ext4 here
 holds too few xattrs for Swift's metadata. Facts behind each choice: shared/docs/real-swift.md.
@@ -29,6 +32,7 @@ import contextlib
 import dataclasses
 import fcntl
 import getpass
+import grp
 import http.client
 import json
 import os
@@ -43,6 +47,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `scripts` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts import realkeystone
+from scripts.realkeystone import KeystoneLayout
 
 __all__ = [
     "DEFAULT_RUN_DIR",
@@ -61,9 +70,9 @@ __all__ = [
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RUN_DIR = REPO_ROOT / ".tmp" / "realswift"
 DEFAULT_VENV = REPO_ROOT / ".venv-swift"
-SWIFT_REQUIREMENT = "swift>=2.38,<2.39"
+SWIFT_REQUIREMENTS = ("swift>=2.38,<2.39", "keystonemiddleware>=10")
 SWIFT_SERIES = "2.38."
-STATE_VERSION = 1
+STATE_VERSION = 2
 DATA_PREFIX = "realswift-"
 LOOPBACK = "127.0.0.1"
 # Large enough for near-maximal X-Object-Meta-* (Swift pickles metadata into xattrs).
@@ -128,6 +137,9 @@ class SwiftInstance:
     processes: tuple[ProcessRecord, ...]
     users: tuple[SwiftUser, ...] = USERS
     started_at: float = dataclasses.field(default_factory=time.time)
+    keystone_venv: Path | None = None
+    keystone_version: str | None = None
+    keystone: KeystoneLayout | None = None
 
     @property
     def base_url(self) -> str:
@@ -154,14 +166,17 @@ class SwiftInstance:
         return f"{self.base_url}/v1/AUTH_{account}"
 
     def env(self) -> dict[str, str]:
-        """Environment variables that point the test suites at this Swift."""
+        """Environment variables that point the test suites at this Swift (and Keystone)."""
         user = self.default_user
-        return {
+        env = {
             "SWIFT_TARGET": "real",
             "SWIFT_AUTH_URL": self.auth_url,
             "SWIFT_USER": user.name,
             "SWIFT_KEY": user.key,
         }
+        if self.keystone is not None:
+            env["SWIFT_KEYSTONE"] = json.dumps(self.keystone.to_json(), sort_keys=True)
+        return env
 
     def to_json(self) -> dict[str, Any]:
         """JSON form written to ``state.json``."""
@@ -192,6 +207,9 @@ class SwiftInstance:
                 }
                 for u in self.users
             ],
+            "keystone_venv": None if self.keystone_venv is None else str(self.keystone_venv),
+            "keystone_version": self.keystone_version,
+            "keystone": None if self.keystone is None else self.keystone.to_json(),
         }
 
     @classmethod
@@ -219,6 +237,13 @@ class SwiftInstance:
                     SwiftUser(str(u["account"]), str(u["user"]), str(u["key"]), tuple(u["roles"]))
                     for u in data["users"]
                 ),
+                keystone_venv=None
+                if data["keystone_venv"] is None
+                else Path(data["keystone_venv"]),
+                keystone_version=data["keystone_version"],
+                keystone=None
+                if data["keystone"] is None
+                else KeystoneLayout.from_json(data["keystone"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RealSwiftError(f"malformed state file: {exc!r}") from exc
@@ -312,12 +337,19 @@ def _stop_processes(records: tuple[ProcessRecord, ...], timeout: float) -> list[
     return killed
 
 
-def _spawn(name: str, argv: list[str], log: Path, cwd: Path) -> ProcessRecord:
+def _spawn(
+    name: str,
+    argv: list[str],
+    log: Path,
+    cwd: Path,
+    extra_env: Mapping[str, str] | None = None,
+) -> ProcessRecord:
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
     }
+    env.update(extra_env or {})
     with log.open("wb") as out:
         # A new session: the service outlives this script, a Ctrl-C in the caller's terminal
         # does not reach it, and Swift's killpg(0, SIGTERM) on stop cannot hit the caller.
@@ -353,7 +385,12 @@ def _venv_swift_version(python: Path) -> str | None:
     if not python.exists():
         return None
     proc = subprocess.run(
-        [str(python), "-I", "-c", "import eventlet, swift; print(swift.__version__)"],
+        [
+            str(python),
+            "-I",
+            "-c",
+            "import eventlet, keystonemiddleware.auth_token, swift; print(swift.__version__)",
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -372,19 +409,19 @@ def _ensure_venv(venv: Path, say: Callable[[str], None]) -> tuple[Path, str]:
             raise RealSwiftError(f"{venv} exists and is not a virtualenv; remove it or pick --venv")
         say(f"virtualenv {venv} has no usable Swift {SWIFT_SERIES}x: recreating it")
         shutil.rmtree(venv)
-    say(f"installing {SWIFT_REQUIREMENT} into {venv}")
+    say(f"installing {' '.join(SWIFT_REQUIREMENTS)} into {venv}")
     uv = shutil.which("uv")
     if uv is not None:
         env_python = ["--python", sys.executable]
         _run([uv, "venv", "--quiet", *env_python, str(venv)], what="creating the Swift virtualenv")
         _run(
-            [uv, "pip", "install", "--quiet", "--python", str(python), SWIFT_REQUIREMENT],
+            [uv, "pip", "install", "--quiet", "--python", str(python), *SWIFT_REQUIREMENTS],
             what="installing Swift",
         )
     else:
         _run([sys.executable, "-m", "venv", str(venv)], what="creating the Swift virtualenv")
         _run(
-            [str(python), "-m", "pip", "install", "--quiet", SWIFT_REQUIREMENT],
+            [str(python), "-m", "pip", "install", "--quiet", *SWIFT_REQUIREMENTS],
             what="installing Swift",
         )
     version = _venv_swift_version(python)
@@ -511,12 +548,26 @@ _PROXY_PIPELINE = (
     "versioned_writes symlink proxy-logging proxy-server"
 )
 
+# The same middleware, Keystone's pair in place of tempauth (a keystoneauth filter with the
+# empty reseller prefix claims every account, so it cannot share a proxy with tempauth).
+_KEYSTONE_PIPELINE = _PROXY_PIPELINE.replace(" tempauth ", " authtoken keystoneauth ")
+
+
+def _keystone_proxy(region: str) -> str:
+    """Service (and port) name of the Keystone proxy of ``region``."""
+    return f"proxy-keystone-{region}"
+
+
 _SERVICES: tuple[tuple[str, str, str], ...] = (
     # (name, module with main(), config file)
     ("account-server", "swift.account.server", "account-server.conf"),
     ("container-server", "swift.container.server", "container-server.conf"),
     ("object-server", "swift.obj.server", "object-server.conf"),
     ("proxy-server", "swift.proxy.server", "proxy-server.conf"),
+    *(
+        (_keystone_proxy(r), "swift.proxy.server", f"{_keystone_proxy(r)}.conf")
+        for r in realkeystone.REGIONS
+    ),
     ("container-updater", "swift.container.updater", "container-server.conf"),
     ("object-expirer", "swift.obj.expirer", "object-server.conf"),
 )
@@ -575,6 +626,22 @@ def _configs(
         "error_suppression_interval": 0,
     }
     health = {"filter:healthcheck": {"use": f"{egg}healthcheck"}}
+    keystone_proxies = {
+        f"{_keystone_proxy(region)}.conf": _ini(
+            {
+                "DEFAULT": {
+                    **common,
+                    "bind_port": ports[_keystone_proxy(region)],
+                    "log_name": _keystone_proxy(region),
+                },
+                "pipeline:main": {"pipeline": _KEYSTONE_PIPELINE},
+                "app:proxy-server": proxy_app,
+                **{k: v for k, v in filters.items() if k != "filter:tempauth"},
+                **realkeystone.swift_filters(ports["keystone"]),
+            }
+        )
+        for region in realkeystone.REGIONS
+    }
 
     def backend_conf(kind: str, extra: Mapping[str, Mapping[str, str | int]]) -> str:
         return _ini(
@@ -639,6 +706,7 @@ def _configs(
                 "filter:symlink": {"use": f"{egg}symlink"},
             }
         ),
+        **keystone_proxies,
         "launch.py": _LAUNCHER,
     }
 
@@ -665,10 +733,16 @@ def _check(instance: SwiftInstance) -> str | None:
     if dead:
         return f"not running: {', '.join(dead)}"
     try:
-        for kind in ("account", "container", "object", "proxy"):
+        kinds: tuple[str, ...] = ("account", "container", "object", "proxy")
+        kinds += tuple(_keystone_proxy(r) for r in realkeystone.REGIONS)
+        for kind in kinds:
             code, _ = _request(instance.ports[kind], "GET", "/healthcheck")
             if code != 200:
                 return f"{kind} healthcheck answered {code}"
+        for name in ("keystone", "keystone-short"):
+            problem = realkeystone.check(instance.ports[name])
+            if problem is not None:
+                return problem
         user = instance.default_user
         code, headers = _request(
             instance.ports["proxy"],
@@ -686,6 +760,10 @@ def _check(instance: SwiftInstance) -> str | None:
         )
         if code // 100 != 2:
             return f"account HEAD answered {code}"
+        if instance.keystone is not None:
+            problem = realkeystone.check_storage(instance.keystone)
+            if problem is not None:
+                return problem
     except (OSError, http.client.HTTPException) as exc:
         return f"not answering: {exc!r}"
     return None
@@ -821,10 +899,11 @@ def start(
     *,
     port: int | None = None,
     venv: Path | str | None = None,
+    keystone_venv: Path | str | None = None,
     timeout: float = 60.0,
     say: Callable[[str], None] | None = None,
 ) -> SwiftInstance:
-    """Start real Swift (installing it and memcached when missing) and wait until it serves.
+    """Start real Swift and Keystone (installing them and memcached when missing); wait.
 
     Idempotent: when ``run_dir`` already holds a healthy instance, that instance is returned.
     A stale one (some process gone) is stopped first. ``port`` is the proxy port (default: a
@@ -846,10 +925,27 @@ def start(
             _teardown(existing, timeout=10)
 
         venv_dir = Path(venv).resolve() if venv is not None else DEFAULT_VENV
+        ks_venv = (
+            Path(keystone_venv).resolve()
+            if keystone_venv is not None
+            else realkeystone.DEFAULT_VENV
+        )
         with _install_lock():
             python, version = _ensure_venv(venv_dir, say)
+            try:
+                ks_python, ks_version = realkeystone.ensure_venv(ks_venv, say)
+            except realkeystone.RealKeystoneError as exc:
+                raise RealSwiftError(str(exc)) from exc
             memcached = _ensure_memcached(say)
-        names = ("memcached", "account", "container", "object")
+        names = (
+            "memcached",
+            "account",
+            "container",
+            "object",
+            "keystone",
+            "keystone-short",
+            *(_keystone_proxy(r) for r in realkeystone.REGIONS),
+        )
         chosen = _free_ports(len(names) + (port is None))
         ports = dict(zip(names, chosen, strict=False))
         ports["proxy"] = port if port is not None else chosen[-1]
@@ -865,19 +961,67 @@ def start(
             swift_version=version,
             ports=ports,
             processes=(),
+            keystone_venv=ks_venv,
+            keystone_version=ks_version,
         )
         try:
             _prepare(instance, python)
-            for name, argv in _commands(instance, python, memcached):
-                record = _spawn(name, argv, log_dir / f"{name}.log", run)
+
+            def spawn(name: str, argv: list[str], env: Mapping[str, str] | None = None) -> None:
+                nonlocal instance
+                record = _spawn(name, argv, log_dir / f"{name}.log", run, env)
                 instance = dataclasses.replace(instance, processes=(*instance.processes, record))
                 # Saved after every spawn so that `stop` finds whatever did start.
                 _save(instance)
+
+            for name, argv in _commands(instance, python, memcached):
+                spawn(name, argv)
+            # Swift boots while Keystone's database is made.
+            instance = _start_keystone(instance, ks_python, spawn, timeout)
+            _save(instance)
             _wait_healthy(instance, timeout)
         except BaseException:
             _teardown(instance, timeout=5)
             raise
         return instance
+
+
+def _start_keystone(
+    instance: SwiftInstance,
+    python: Path,
+    spawn: Callable[[str, list[str], Mapping[str, str]], None],
+    timeout: float,
+) -> SwiftInstance:
+    """Keystone's database and keys, both servers, then the Selectel-like layout."""
+    ks_dir = instance.run_dir / "keystone"
+    ports = instance.ports
+    try:
+        realkeystone.prepare(
+            ks_dir, python, ports["keystone"], getpass.getuser(), grp.getgrgid(os.getgid()).gr_name
+        )
+        for name, argv, env in realkeystone.commands(ks_dir, python, ports):
+            spawn(name, argv, env)
+
+        def dead() -> str | None:
+            gone = [p for p in _current(instance.run_dir) if not _is_ours(p)]
+            return ", ".join(f"{p.name} exited ({_log_tail(p.log, 5)})" for p in gone) or None
+
+        realkeystone.wait_ready([ports["keystone"], ports["keystone-short"]], timeout, dead)
+        layout = realkeystone.build_layout(
+            ports["keystone"],
+            ports["keystone-short"],
+            {r: ports[_keystone_proxy(r)] for r in realkeystone.REGIONS},
+        )
+    except realkeystone.RealKeystoneError as exc:
+        raise RealSwiftError(f"{exc} (logs in {instance.log_dir})") from exc
+    current = _load(instance.run_dir)
+    assert current is not None
+    return dataclasses.replace(current, keystone=layout)
+
+
+def _current(run_dir: Path) -> tuple[ProcessRecord, ...]:
+    loaded = _load(run_dir)
+    return loaded.processes if loaded is not None else ()
 
 
 def stop(run_dir: Path | str | None = None, *, timeout: float = 10.0) -> bool:
@@ -917,6 +1061,18 @@ def _describe(instance: SwiftInstance) -> str:
         lines.append(
             f"  user     : {u.name} / {u.key}  {roles}  -> {instance.storage_url(u.account)}"
         )
+    ks = instance.keystone
+    if ks is not None:
+        lines += [
+            f"  keystone : {ks.auth_url}  (Keystone {instance.keystone_version}, tokens 1 h)",
+            f"  keystone : {ks.short_auth_url}  (tokens {realkeystone.SHORT_TOKEN_SECONDS} s)",
+            f"  domain   : {ks.account_id}  project {ks.project_name} ({ks.project_id})",
+        ]
+        lines += [
+            f"  user     : {u.name} / {u.password}  {u.role}"
+            for u in (ks.service_user, ks.reader_user)
+        ]
+        lines += [f"  endpoint : {where:<12} {url}" for where, url in ks.endpoints.items()]
     lines += [
         f"  data     : {instance.data_dir}",
         f"  logs     : {instance.log_dir}",
@@ -936,6 +1092,9 @@ def main(argv: list[str] | None = None) -> int:
     p_start = sub.add_parser("start", parents=[common], help="install if needed, start, wait")
     p_start.add_argument("--port", type=int, default=None, help="proxy port (default: a free one)")
     p_start.add_argument("--venv", type=Path, default=None, help=f"default {DEFAULT_VENV}")
+    p_start.add_argument(
+        "--keystone-venv", type=Path, default=None, help=f"default {realkeystone.DEFAULT_VENV}"
+    )
     p_start.add_argument("--timeout", type=float, default=60.0, help="seconds to become healthy")
     sub.add_parser("stop", parents=[common], help="stop the recorded processes, drop the data")
     sub.add_parser("status", parents=[common], help="print the state and check health")
@@ -948,7 +1107,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "start":
             began = time.monotonic()
-            started = start(args.dir, port=args.port, venv=args.venv, timeout=args.timeout, say=say)
+            started = start(
+                args.dir,
+                port=args.port,
+                venv=args.venv,
+                keystone_venv=args.keystone_venv,
+                timeout=args.timeout,
+                say=say,
+            )
             print(_describe(started))
             where = "" if args.dir is None else f" --dir {shlex.quote(str(args.dir))}"
             took = time.monotonic() - began

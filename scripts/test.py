@@ -8,9 +8,10 @@ installs the locked workspace, then runs every check CI runs, in order:
   codegen     the generated layer of selectel-objects is current
   tests       pytest, the whole suite (auth, objects, django, fake server, codegen, packaging)
   real-swift  the auth, objects and django suites (and the fake's parity, CORS and swift CLI
-              tests)
-              against a real OpenStack Swift started on loopback by scripts/realswift.py
-              (SWIFT_TARGET=real; the fake_only tests skip with their reason)
+              tests) against a real OpenStack Swift and a real Keystone started on loopback by
+              scripts/realswift.py (SWIFT_TARGET=real: v1 tests on the tempauth proxy, Keystone
+              tests on the authtoken + keystoneauth proxies; the fake_only tests skip with
+              their reason)
   django-4.2  the Django suite again on Django 4.2 LTS (the locked env has 5.2 LTS)
 
 Before the test steps it installs, with apt-get when missing, the Debian packages some tests
@@ -44,7 +45,7 @@ from scripts._bootstrap import find_uv, sync, uv_env  # noqa: E402 - needs ROOT 
 REPORTS = ROOT / ".tmp" / "reports"
 ENV = {**uv_env(), "PYTHONDONTWRITEBYTECODE": "1"}
 # The fake runs never inherit a real-Swift target from the caller's shell.
-for _name in ("SWIFT_TARGET", "SWIFT_AUTH_URL", "SWIFT_USER", "SWIFT_KEY"):
+for _name in ("SWIFT_TARGET", "SWIFT_AUTH_URL", "SWIFT_USER", "SWIFT_KEY", "SWIFT_KEYSTONE"):
     ENV.pop(_name, None)
 # Its own run dir: a developer's instance in the default one is neither reused nor stopped.
 REAL_SWIFT_RUN_DIR = ROOT / ".tmp" / "realswift-test"
@@ -107,7 +108,7 @@ def _run_group(cmd: list[str], env: dict[str, str]) -> bool:
 
 
 def real_swift_step(pytest_cmd: Callable[..., list[str]]) -> bool:
-    """Start a real Swift, run the suites against it, stop it whatever happens."""
+    """Start a real Swift and Keystone, run the suites against them, stop them whatever happens."""
     from scripts import realswift
 
     def say(line: str) -> None:
@@ -119,8 +120,10 @@ def real_swift_step(pytest_cmd: Callable[..., list[str]]) -> bool:
         try:
             began = time.monotonic()
             instance = realswift.start(REAL_SWIFT_RUN_DIR, say=say)
+            keystone = instance.keystone.auth_url if instance.keystone is not None else "none"
             print(
-                f"real Swift {instance.swift_version} on {instance.base_url} "
+                f"real Swift {instance.swift_version} on {instance.base_url}, Keystone "
+                f"{instance.keystone_version} on {keystone} "
                 f"(ready in {time.monotonic() - began:.1f} s)",
                 flush=True,
             )

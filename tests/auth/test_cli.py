@@ -25,22 +25,40 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def v3_env(fake_swift: FakeSwift, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeSwift:
+def _selectel_env(
+    target: FakeSwift | RealSwift, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     for name in list(os.environ):
         if name.startswith("SELECTEL_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("SELECTEL_AUTH_URL", fake_swift.auth_v3_url)
-    monkeypatch.setenv("SELECTEL_USERNAME", fake_swift.v3.name)
-    monkeypatch.setenv("SELECTEL_PASSWORD", fake_swift.v3.password)
-    monkeypatch.setenv("SELECTEL_ACCOUNT_ID", fake_swift.v3.account_id)
-    monkeypatch.setenv("SELECTEL_PROJECT_ID", fake_swift.v3.project_id)
-    monkeypatch.setenv("SELECTEL_REGION", fake_swift.v3.region)
+    monkeypatch.setenv("SELECTEL_AUTH_URL", target.auth_v3_url)
+    monkeypatch.setenv("SELECTEL_USERNAME", target.v3.name)
+    monkeypatch.setenv("SELECTEL_PASSWORD", target.v3.password)
+    monkeypatch.setenv("SELECTEL_ACCOUNT_ID", target.v3.account_id)
+    monkeypatch.setenv("SELECTEL_PROJECT_ID", target.v3.project_id)
+    monkeypatch.setenv("SELECTEL_REGION", target.v3.region)
+
+
+@pytest.fixture
+def v3_env(
+    swift: FakeSwift | RealSwift, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> FakeSwift | RealSwift:
+    """SELECTEL_* for the Keystone service user of the target (fake or real)."""
+    _selectel_env(swift, monkeypatch, tmp_path)
+    return swift
+
+
+@pytest.fixture
+def fake_v3_env(
+    fake_swift: FakeSwift, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> FakeSwift:
+    """SELECTEL_* for the fake's Keystone user, for tests that need its fault switches."""
+    _selectel_env(fake_swift, monkeypatch, tmp_path)
     return fake_swift
 
 
-def test_token_json(v3_env: FakeSwift, capsys: pytest.CaptureFixture[str]) -> None:
+def test_token_json(v3_env: FakeSwift | RealSwift, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["token", "--format", "json"]) == 0
     out, err = capsys.readouterr()
     data = json.loads(out)
@@ -52,7 +70,7 @@ def test_token_json(v3_env: FakeSwift, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_token_env_lines_for_swiftclient_and_rclone(
-    v3_env: FakeSwift, capsys: pytest.CaptureFixture[str]
+    v3_env: FakeSwift | RealSwift, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["token", "--format", "env"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -62,13 +80,15 @@ def test_token_env_lines_for_swiftclient_and_rclone(
     assert parsed["OS_STORAGE_URL"] == v3_env.storage_url(v3_env.v3.project_id).rstrip("/")
 
 
-def test_token_header(v3_env: FakeSwift, capsys: pytest.CaptureFixture[str]) -> None:
+def test_token_header(v3_env: FakeSwift | RealSwift, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["token", "--format", "header"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("X-Auth-Token: gAAAAAB") and out.count("\n") == 1
 
 
-def test_check_reports_without_token(v3_env: FakeSwift, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_reports_without_token(
+    v3_env: FakeSwift | RealSwift, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["check"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("ok: KeystoneCredential(")
@@ -81,7 +101,9 @@ def test_check_reports_without_token(v3_env: FakeSwift, capsys: pytest.CaptureFi
 
 
 def test_flags_override_env(
-    v3_env: FakeSwift, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    v3_env: FakeSwift | RealSwift,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("SELECTEL_REGION", "nowhere-1")
     monkeypatch.setenv("SELECTEL_PROJECT_ID", "wrong")
@@ -96,7 +118,9 @@ def test_flags_override_env(
 
 
 def test_password_from_stdin(
-    v3_env: FakeSwift, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    v3_env: FakeSwift | RealSwift,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.delenv("SELECTEL_PASSWORD")
     monkeypatch.setattr(sys, "stdin", io.StringIO(v3_env.v3.password + "\n"))
@@ -115,7 +139,9 @@ def test_there_is_no_password_flag(argv: list[str], capsys: pytest.CaptureFixtur
 
 
 def test_bad_config_exits_2(
-    v3_env: FakeSwift, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    v3_env: FakeSwift | RealSwift,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.delenv("SELECTEL_PASSWORD")
     assert main(["token"]) == 2
@@ -126,7 +152,9 @@ def test_bad_config_exits_2(
 
 
 def test_bad_credentials_exit_3(
-    v3_env: FakeSwift, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    v3_env: FakeSwift | RealSwift,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("SELECTEL_PASSWORD", "Wrong-Pass-123")
     assert main(["check"]) == 3
@@ -134,13 +162,15 @@ def test_bad_credentials_exit_3(
     assert "refused" in err and "Wrong-Pass-123" not in err and err.count("\n") == 1
 
 
-def test_service_error_exits_4(v3_env: FakeSwift, capsys: pytest.CaptureFixture[str]) -> None:
-    v3_env.fail_next(503, times=3, kind="auth")
+def test_service_error_exits_4(fake_v3_env: FakeSwift, capsys: pytest.CaptureFixture[str]) -> None:
+    fake_v3_env.fail_next(503, times=3, kind="auth")
     assert main(["token", "--timeout", "5"]) == 4
     assert "503" in capsys.readouterr().err
 
 
-def test_transport_error_exits_4(v3_env: FakeSwift, capsys: pytest.CaptureFixture[str]) -> None:
+def test_transport_error_exits_4(
+    v3_env: FakeSwift | RealSwift, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["check", "--auth-url", "http://127.0.0.1:9/identity/v3", "--timeout", "0.5"]) == 4
     assert "failed" in capsys.readouterr().err
 
@@ -198,7 +228,7 @@ def test_v1_token_and_check(
     assert data["token"] not in out and swift.v1_key not in out
 
 
-def test_console_script_in_a_subprocess(v3_env: FakeSwift) -> None:
+def test_console_script_in_a_subprocess(v3_env: FakeSwift | RealSwift) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     script = Path(sys.executable).with_name("selectel-auth")  # the installed entry point
     assert script.exists(), "run `uv sync --all-packages` to install the console script"
@@ -222,3 +252,34 @@ def test_console_script_in_a_subprocess(v3_env: FakeSwift) -> None:
     )
     assert bad.returncode == 3
     assert bad.stderr.startswith("selectel-auth: error: ")
+
+
+@pytest.mark.secrets_in_output
+def test_env_output_drives_python_swiftclient(
+    v3_env: FakeSwift | RealSwift, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What the env format is for: `eval "$(selectel-auth token --format env)"; swift ...`.
+    assert main(["token", "--format", "env"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    exported = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in lines)
+    swift_cli = Path(sys.executable).with_name("swift")
+    assert swift_cli.exists(), "python-swiftclient's `swift` command is part of the dev env"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ST_"))}
+    env.update(exported)
+
+    def swift(*argv: str) -> str:
+        done = subprocess.run(
+            [str(swift_cli), *argv],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    swift("post", "cli-box")
+    assert swift("list").split() == ["cli-box"]
+    stat = swift("stat", "cli-box")
+    assert f"Account: {v3_env.v3.project_id}" in stat  # the bare project id, as on Selectel

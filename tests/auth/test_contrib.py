@@ -1,7 +1,8 @@
 """The requests and urllib3 adapters: one 401 -> invalidate -> one resend.
 
-Expiring tokens on purpose needs the fake; a token that never worked gets its one 401 from a
-real Swift too (``swift``), with requests counted on the client side.
+A revoked Keystone token gets its one 401 from the fake and from a real Keystone + Swift alike
+(``swift``), as does a token that never worked; expiring v1 tokens on purpose needs the fake.
+Requests are counted on the client side.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from selectel_auth import StaticCredential
 from selectel_auth.contrib.requests import SelectelAuth
 from selectel_auth.contrib.urllib3 import request_with_token
 
-from tests.auth.conftest import keystone, swift_v1
+from tests.auth.conftest import CountingSender, swift_v1
+from tests.fakeswift.v3target import revoke
 
 if TYPE_CHECKING:
     from tests.fakeswift import FakeSwift
@@ -62,19 +64,22 @@ def session() -> Iterator[requests.Session]:
 
 
 def test_requests_adds_token_and_reauths_once(
-    fake_swift: FakeSwift, session: requests.Session
+    swift: FakeSwift | RealSwift, session: requests.Session
 ) -> None:
-    credential = keystone(fake_swift)
+    sender = CountingSender()
+    credential = swift.v3_credential(sender=sender)
     session.auth = SelectelAuth(credential)
-    url = credential.get_token().storage_url
+    first = credential.get_token()
+    url = first.storage_url
     assert url is not None
     assert session.head(url, timeout=5).status_code in (200, 204)
 
-    fake_swift.expire_tokens()
+    revoke(swift, first.token)
     reply = session.head(url, timeout=5)
     assert reply.status_code in (200, 204)
     assert [r.status_code for r in reply.history] == [401]
-    assert fake_swift.count(kind="auth") == 2
+    assert sender.count == 2
+    assert credential.get_token().token != first.token
 
 
 def test_requests_replays_bytes_and_seekable_bodies(
@@ -131,14 +136,16 @@ def test_requests_static_token_gets_one_401(
     assert adapter.sent == 1
 
 
-def test_urllib3_helper_reauths_once(fake_swift: FakeSwift) -> None:
-    credential = keystone(fake_swift)
-    with urllib3.PoolManager() as pool:
+def test_urllib3_helper_reauths_once(swift: FakeSwift | RealSwift) -> None:
+    sender = CountingSender()
+    credential = swift.v3_credential(sender=sender)
+    with CountingPool() as pool:
         assert request_with_token(pool, credential, "PUT", "box").status in (201, 202)
-        fake_swift.expire_tokens()
+        revoke(swift, credential.get_token().token)
         reply = request_with_token(pool, credential, "PUT", "/box/obj", body=b"hello")
         assert reply.status == 201
-        assert fake_swift.count(kind="auth") == 2
+        assert sender.count == 2
+        assert pool.sent == 3  # the container, then the object twice: refused, then stored
         url = f"{credential.get_token().storage_url}/box/obj"  # absolute URLs work too
         assert request_with_token(pool, credential, "GET", url).data == b"hello"
 

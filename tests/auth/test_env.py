@@ -131,14 +131,16 @@ def test_empty_variables_count_as_unset() -> None:
         credential_from_env({**KEYSTONE_ENV, "SELECTEL_PASSWORD": ""})
 
 
-def test_keystone_from_env_against_the_fake(fake_swift: FakeSwift, clock: FakeClock) -> None:
+def test_keystone_from_env_against_the_target(
+    swift: FakeSwift | RealSwift, clock: FakeClock
+) -> None:
     env = {
-        "SELECTEL_AUTH_URL": fake_swift.auth_v3_url,
-        "SELECTEL_USERNAME": fake_swift.v3.name,
-        "SELECTEL_PASSWORD": fake_swift.v3.password,
-        "SELECTEL_ACCOUNT_ID": fake_swift.v3.account_id,
-        "SELECTEL_PROJECT_NAME": fake_swift.v3.project_name,
-        "SELECTEL_REGION": fake_swift.v3.region,
+        "SELECTEL_AUTH_URL": swift.auth_v3_url,
+        "SELECTEL_USERNAME": swift.v3.name,
+        "SELECTEL_PASSWORD": swift.v3.password,
+        "SELECTEL_ACCOUNT_ID": swift.v3.account_id,
+        "SELECTEL_PROJECT_NAME": swift.v3.project_name,
+        "SELECTEL_REGION": swift.v3.region,
     }
     assert storage_status(credential_from_env(env, **clock.kwargs()).get_token()) in (200, 204)
 

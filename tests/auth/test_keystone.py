@@ -1,4 +1,5 @@
-"""KeystoneCredential against the fake's Keystone v3, and odd replies from a tiny server."""
+"""KeystoneCredential against Keystone v3 (the fake's, or a real Keystone with
+``SWIFT_TARGET=real``), the fake's fault switches, and odd replies from a tiny server."""
 
 from __future__ import annotations
 
@@ -18,10 +19,19 @@ from selectel_auth import (
     TokenCredential,
 )
 
-from tests.auth.conftest import FakeClock, catalog, keystone, keystone_reply, recording
+from tests.auth.conftest import (
+    CountingSender,
+    FakeClock,
+    catalog,
+    keystone,
+    keystone_reply,
+    recording,
+)
+from tests.fakeswift.v3target import SHORT_TOKEN_SECONDS, short_lived_v3_credential
 
 if TYPE_CHECKING:
     from tests.fakeswift import FakeSwift
+    from tests.fakeswift.real import RealSwift
 
 
 def storage_status(token: AccessToken) -> int:
@@ -34,80 +44,103 @@ def storage_status(token: AccessToken) -> int:
         return int(reply.status)
 
 
-def test_lazy_then_one_auth_for_many_calls(fake_swift: FakeSwift) -> None:
-    credential = keystone(fake_swift)
+def test_lazy_then_one_auth_for_many_calls(swift: FakeSwift | RealSwift) -> None:
+    sender = CountingSender()
+    credential = swift.v3_credential(sender=sender)
     assert isinstance(credential, TokenCredential)
-    assert fake_swift.count(kind="auth") == 0  # construction sends nothing
+    assert sender.count == 0  # construction sends nothing
 
     first = credential.get_token()
-    assert fake_swift.count(kind="auth") == 1
-    assert first.storage_url == fake_swift.storage_url(fake_swift.v3.project_id)
+    assert sender.sent == [("POST", swift.auth_v3_url + "/auth/tokens")]
+    assert first.storage_url == swift.storage_url(swift.v3.project_id)
     assert first.expires_at is not None and first.expires_at > time.time()
     assert storage_status(first) in (200, 204)
 
     for _ in range(5):
         assert credential.get_token() is first
-    assert fake_swift.count(kind="auth") == 1
+    assert sender.count == 1
 
 
-def test_fake_helper_builds_our_credential(fake_swift: FakeSwift) -> None:
-    credential = fake_swift.v3_credential()
-    assert isinstance(credential, KeystoneCredential)
-    assert storage_status(credential.get_token()) in (200, 204)
+def test_token_lifetime_comes_from_keystone(swift: FakeSwift | RealSwift) -> None:
+    long = swift.v3_credential().get_token()
+    before = time.time()
+    short = short_lived_v3_credential(swift).get_token()
+    after = time.time()
+    assert long.expires_at is not None and short.expires_at is not None
+    # Issued between `before` and `after`; Keystone truncates to whole seconds.
+    issued = short.expires_at - SHORT_TOKEN_SECONDS
+    assert before - 1 <= issued <= after
+    assert long.expires_at - after > 10 * SHORT_TOKEN_SECONDS
+    assert storage_status(short) in (200, 204)  # same keys: the proxy accepts it as well
 
 
-def test_project_by_name_in_the_account_domain(fake_swift: FakeSwift) -> None:
-    credential = keystone(fake_swift, project_id=None, project_name=fake_swift.v3.project_name)
+def test_project_by_name_in_the_account_domain(swift: FakeSwift | RealSwift) -> None:
+    credential = swift.v3_credential(project_id=None, project_name=swift.v3.project_name)
     token = credential.get_token()
-    assert token.storage_url == fake_swift.storage_url(fake_swift.v3.project_id)
+    assert token.storage_url == swift.storage_url(swift.v3.project_id)
     assert storage_status(token) in (200, 204)
 
 
-def test_storage_url_override_wins_over_catalog(fake_swift: FakeSwift) -> None:
+def test_storage_url_override_wins_over_catalog(swift: FakeSwift | RealSwift) -> None:
     override = "https://swift.example.invalid/v1/abc/"
-    token = keystone(fake_swift, storage_url=override).get_token()
+    token = swift.v3_credential(storage_url=override).get_token()
     assert token.storage_url == "https://swift.example.invalid/v1/abc"
 
 
-def test_other_region_and_interface_from_the_catalog(fake_swift: FakeSwift) -> None:
-    token = keystone(fake_swift, region="ru-7").get_token()
-    assert token.storage_url == fake_swift.storage_url(fake_swift.v3.project_id, region="ru-7")
-    admin = keystone(fake_swift, interface="admin").get_token()
-    expected = fake_swift.storage_url(fake_swift.v3.project_id, interface="admin")
-    assert admin.storage_url == expected
+def test_other_region_and_interface_from_the_catalog(swift: FakeSwift | RealSwift) -> None:
+    project = swift.v3.project_id
+    other = swift.regions[1]
+    token = swift.v3_credential(region=other).get_token()
+    assert token.storage_url == swift.storage_url(project, region=other)
+    assert token.storage_url != swift.storage_url(project)
+    assert storage_status(token) in (200, 204)
+    admin = swift.v3_credential(interface="admin").get_token()
+    assert admin.storage_url == swift.storage_url(project, interface="admin")
+    assert admin.storage_url != swift.storage_url(project)
+    assert storage_status(admin) in (200, 204)
 
 
-def test_no_region_with_several_in_catalog_is_a_config_error(fake_swift: FakeSwift) -> None:
+def test_no_region_with_several_in_catalog_is_a_config_error(swift: FakeSwift | RealSwift) -> None:
     with pytest.raises(AuthConfigError, match=r"ru-1, ru-7\): set region \(SELECTEL_REGION\)"):
-        keystone(fake_swift, region=None).get_token()
+        swift.v3_credential(region=None).get_token()
 
 
-def test_unknown_region_lists_the_available_ones(fake_swift: FakeSwift) -> None:
-    credential = keystone(fake_swift, region="xx-9")
+def test_unknown_region_lists_the_available_ones(swift: FakeSwift | RealSwift) -> None:
+    credential = swift.v3_credential(region="xx-9")
     with pytest.raises(AuthServiceError) as caught:
         credential.get_token()
     message = str(caught.value)
-    assert "'xx-9'" in message and fake_swift.v3.region in message
+    assert "'xx-9'" in message and swift.v3.region in message
     assert "SELECTEL_REGION" in message
 
 
-def test_wrong_interface_names_the_interfaces(fake_swift: FakeSwift) -> None:
+def test_wrong_interface_names_the_interfaces(swift: FakeSwift | RealSwift) -> None:
     with pytest.raises(AuthServiceError, match=r"interfaces: .*public"):
-        keystone(fake_swift, interface="nonexistent").get_token()
+        swift.v3_credential(interface="nonexistent").get_token()
 
 
 @pytest.mark.parametrize(
     "change",
-    [{"password": "wrong-password"}, {"username": "nobody"}, {"project_id": "0" * 32}],
-    ids=["password", "user", "project"],
+    [
+        {"password": "wrong-password"},
+        {"username": "nobody"},
+        {"account_id": "999999"},
+        {"project_id": "0" * 32},
+        {"project_id": None, "project_name": "no-such-project"},
+    ],
+    ids=["password", "user", "domain", "project", "project-name"],
 )
-def test_bad_credentials_are_not_retried(fake_swift: FakeSwift, change: dict[str, str]) -> None:
-    credential = keystone(fake_swift, retries=3, **change)
+def test_bad_credentials_are_not_retried(
+    swift: FakeSwift | RealSwift, change: dict[str, str | None]
+) -> None:
+    sender = CountingSender()
+    credential = swift.v3_credential(retries=3, sender=sender, **change)
     with pytest.raises(InvalidCredentialsError) as caught:
         credential.get_token()
     assert caught.value.status in (401, 403)
-    assert fake_swift.count(kind="auth") == 1
+    assert sender.count == 1
     assert "wrong-password" not in str(caught.value)
+    assert swift.v3.password not in str(caught.value)
 
 
 def test_5xx_is_retried_with_backoff(fake_swift: FakeSwift, clock: FakeClock) -> None:

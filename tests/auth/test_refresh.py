@@ -9,6 +9,7 @@ import urllib.error
 from typing import TYPE_CHECKING
 
 import pytest
+import urllib3
 from selectel_auth import (
     AccessToken,
     AuthServiceError,
@@ -16,9 +17,11 @@ from selectel_auth import (
     MemoryTokenCache,
     StaticCredential,
 )
+from selectel_auth.contrib.urllib3 import request_with_token
 
-from tests.auth.conftest import FakeClock, keystone, swift_v1
+from tests.auth.conftest import CountingSender, FakeClock, keystone, swift_v1
 from tests.auth.test_keystone import storage_status
+from tests.fakeswift.v3target import SHORT_TOKEN_SECONDS, let_time_pass, short_lived_v3_credential
 
 if TYPE_CHECKING:
     from tests.fakeswift import FakeSwift
@@ -165,22 +168,44 @@ def test_threads_keep_using_valid_token_while_one_refreshes(
     assert fake_swift.count(kind="auth") == 2
 
 
-def test_invalidate_is_compare_and_swap(fake_swift: FakeSwift) -> None:
-    credential = keystone(fake_swift)
+def test_invalidate_is_compare_and_swap(swift: FakeSwift | RealSwift) -> None:
+    sender = CountingSender()
+    credential = swift.v3_credential(sender=sender)
     old = credential.get_token()
     assert credential.invalidate(old) is True
     new = credential.get_token()
     assert new.token != old.token
-    assert fake_swift.count(kind="auth") == 2
+    assert sender.count == 2
 
     # A late 401 for the old token must not throw away the fresh one.
     assert credential.invalidate(old) is True
     assert credential.get_token() is new
-    assert fake_swift.count(kind="auth") == 2
+    assert sender.count == 2
 
     assert credential.invalidate() is True  # no argument: drop whatever is current
     assert credential.get_token().token != new.token
-    assert fake_swift.count(kind="auth") == 3
+    assert sender.count == 3
+
+
+def test_token_past_its_expiry_is_refused_then_one_reauth(
+    swift: FakeSwift | RealSwift, clock: FakeClock
+) -> None:
+    # The credential's clock stands still, so only the server can notice the expiry: a real
+    # Keystone's 20 s tokens (the fake: its clock moved on), refused by the proxy with 401.
+    sender = CountingSender()
+    credential = short_lived_v3_credential(swift, sender=sender, refresh_margin=0, **clock.kwargs())
+    first = credential.get_token()
+    assert storage_status(first) in (200, 204)
+    let_time_pass(swift, SHORT_TOKEN_SECONDS + 2)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        storage_status(first)
+    assert caught.value.code == 401
+
+    with urllib3.PoolManager() as pool:
+        reply = request_with_token(pool, credential, "HEAD", "")
+    assert reply.status in (200, 204)
+    assert sender.count == 2
+    assert credential.get_token().token != first.token
 
 
 def test_token_refused_by_the_server_then_invalidate_recovers(

@@ -36,16 +36,16 @@ def assert_no_secret(text: str, *secrets: str) -> None:
 
 
 def test_debug_logs_and_reprs_hide_keystone_secrets(
-    fake_swift: FakeSwift, caplog: pytest.LogCaptureFixture
+    swift: FakeSwift | RealSwift, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    credential = keystone(fake_swift)
+    credential = swift.v3_credential()
     token = credential.get_token()
     credential.invalidate(token)
     second = credential.get_token()
     assert caplog.records, "expected debug records"
     assert "X-Subject-Token" in caplog.text or "x-subject-token" in caplog.text
-    secrets = (fake_swift.v3.password, token.token, second.token)
+    secrets = (swift.v3.password, token.token, second.token)
     assert_no_secret(caplog.text, *secrets)
     assert_no_secret(repr(credential) + repr(token) + str(token), *secrets)
     assert "password='***'" in repr(credential)
@@ -73,9 +73,9 @@ def assert_refused_without_leaking(
 
 
 def test_keystone_failures_hide_secrets(
-    fake_swift: FakeSwift, caplog: pytest.LogCaptureFixture
+    swift: FakeSwift | RealSwift, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert_refused_without_leaking(keystone(fake_swift, password="Sup3r-Secret-Pw"), caplog)
+    assert_refused_without_leaking(swift.v3_credential(password="Sup3r-Secret-Pw"), caplog)
 
 
 def test_v1_failures_hide_secrets(

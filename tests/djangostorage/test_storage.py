@@ -659,22 +659,26 @@ def test_gzip_content_types_must_be_a_list_of_types(options: dict[str, Any]) -> 
 # --- credentials and transports ---------------------------------------------------------------
 
 
-@pytest.mark.fake_only("Keystone v3: the real Swift of the suite has tempauth (v1) only")
-def test_keystone_v3_credentials(fake_swift: FakeSwift, transport_name: str) -> None:
-    v3 = fake_swift.v3
+def test_keystone_v3_credentials(swift: Swift, transport_name: str) -> None:
+    v3 = swift.v3
     storage = SelectelStorage(
         username=v3.name,
         password=v3.password,
         account_id=v3.account_id,
         project_id=v3.project_id,
         region=v3.region,
-        auth_url=fake_swift.auth_v3_url,
+        auth_url=swift.auth_v3_url,
         container="v3box",
         auto_create_container=True,
         transport=transport_name,
     )
     storage.save("k.txt", ContentFile(b"keystone"))
-    assert fake_swift.store.object_names("v3box", account=v3.project_id) == ["k.txt"]
+    # Read back past the storage: in the project's account, /v1/<project id>.
+    token = swift.v3_credential().get_token()
+    url = f"{swift.storage_url(v3.project_id)}/v3box/k.txt"
+    request = urllib.request.Request(url, headers={"X-Auth-Token": token.token})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert reply.read() == b"keystone"
 
 
 @pytest.mark.fake_only("Keystone v3: the real Swift of the suite has tempauth (v1) only")

@@ -97,9 +97,12 @@ def swift(request: pytest.FixtureRequest) -> Iterator[FakeSwift | RealSwift]:
     """*A* Swift for tests that run against fake and real alike (``SWIFT_TARGET``).
 
     Only the attributes every target has may be used through it: ``auth_v1_url``,
-    ``v1_user``, ``v1_key``, ``storage_url()``, ``v1_credential(**kw)`` (and ``base_url``,
-    ``info_url``, ``ca_path``). A real Swift's account is emptied before the test; its key and
-    the user's token count as secrets for the suite's leak scan.
+    ``v1_user``, ``v1_key``, ``v1_credential(**kw)``, ``auth_v3_url``, ``v3``,
+    ``v3_credential(**kw)``, ``regions``, ``storage_url(account, region=, interface=)`` (and
+    ``base_url``, ``info_url``, ``ca_path``); ``tests.fakeswift.v3target`` has what differs
+    (short-lived tokens, revocation, the reader role). A real Swift's accounts (tempauth and
+    Keystone project) are emptied before the test; its keys, passwords and the v1 token count
+    as secrets for the suite's leak scan.
     """
     if not REAL_TARGET:
         running: RunningFakeSwift = request.getfixturevalue("_fake_swift_session")
@@ -109,7 +112,8 @@ def swift(request: pytest.FixtureRequest) -> Iterator[FakeSwift | RealSwift]:
     real.empty_account()
     register: Callable[[str], None] = request.getfixturevalue("register_secret")
     token, _url = real.authenticate()
-    register(real.v1_key)
+    for secret in real.secrets():
+        register(secret)
     register(token)
     _REAL_RUNS.append(request.node.nodeid)
     yield real

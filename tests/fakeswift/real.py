@@ -1,11 +1,13 @@
 """``RealSwift``: the ``swift`` fixture's face of a real OpenStack Swift (``SWIFT_TARGET=real``).
 
-The connection comes from the environment (``SWIFT_AUTH_URL``, ``SWIFT_USER``, ``SWIFT_KEY``,
-as ``scripts/realswift.py env`` prints them and ``scripts/test.py`` exports them); nothing here
+The connection comes from the environment (``SWIFT_AUTH_URL``, ``SWIFT_USER``, ``SWIFT_KEY``
+for the tempauth proxy, ``SWIFT_KEYSTONE`` for Keystone and its proxies, as
+``scripts/realswift.py env`` prints them and ``scripts/test.py`` exports them); nothing here
 starts or stops a server. It offers the attributes every target has (see docs/design.md):
-``auth_v1_url``, ``v1_user``, ``v1_key``, ``storage_url()``, ``v1_credential(**kw)``, plus
-``base_url``, ``info_url`` and ``ca_path``. Tests are isolated by emptying the account before
-each of them: every object and container goes, and so does the account metadata.
+``auth_v1_url``, ``v1_user``, ``v1_key``, ``v1_credential(**kw)``, ``auth_v3_url``, ``v3``,
+``v3_credential(**kw)``, ``regions``, ``storage_url()``, plus ``base_url``, ``info_url`` and
+``ca_path``. Tests are isolated by emptying the accounts (the tempauth one and the Keystone
+project's) before each of them: every object and container goes, and so does the metadata.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from urllib.parse import quote, urlsplit
 
 import urllib3
 
+from scripts.realkeystone import KeystoneLayout
+from tests.fakeswift.app import V3Info
+
 if TYPE_CHECKING:
-    from selectel_auth import SwiftV1Credential
+    from selectel_auth import KeystoneCredential, SwiftV1Credential
 
 __all__ = ["ENV_VARS", "RealSwift", "RealSwiftUnavailable"]
 
 #: The environment variables that point the suites at a real Swift.
-ENV_VARS = ("SWIFT_AUTH_URL", "SWIFT_USER", "SWIFT_KEY")
+ENV_VARS = ("SWIFT_AUTH_URL", "SWIFT_USER", "SWIFT_KEY", "SWIFT_KEYSTONE")
 # Expired objects stay listed until Swift's object-expirer runs (every 2 s under
 # scripts/realswift.py), and until then their container cannot be deleted.
 _EMPTY_DEADLINE = 20.0
@@ -36,17 +41,32 @@ class RealSwiftUnavailable(RuntimeError):
 
 
 class RealSwift:
-    """A real Swift reached with legacy v1 (tempauth) credentials."""
+    """A real Swift reached with legacy v1 (tempauth) credentials and with Keystone v3."""
 
     ca_path: str | None = None
 
-    def __init__(self, auth_url: str, user: str, key: str) -> None:
+    def __init__(self, auth_url: str, user: str, key: str, keystone: KeystoneLayout) -> None:
         self.auth_v1_url = auth_url
         self.v1_user = user
         self.v1_key = key
+        self.keystone = keystone
+        #: The Keystone service user (operator role), as the fake's ``v3`` describes its own.
+        self.v3 = V3Info(
+            name=keystone.service_user.name,
+            password=keystone.service_user.password,
+            account_id=keystone.account_id,
+            project_id=keystone.project_id,
+            project_name=keystone.project_name,
+            region=keystone.regions[0],
+            user_id=keystone.service_user.user_id,
+            domain_id=keystone.domain_id,
+        )
+        #: Regions of the catalog, the default one first.
+        self.regions = list(keystone.regions)
         self._http = urllib3.PoolManager(
             retries=False, timeout=urllib3.Timeout(connect=5.0, read=30.0)
         )
+        self._v3_token: tuple[str, float] | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> RealSwift:
@@ -58,7 +78,13 @@ class RealSwift:
                 '`python3 scripts/realswift.py start` and `eval "$(python3 '
                 'scripts/realswift.py env)"`, or run `python3 scripts/test.py --only real-swift`'
             )
-        return cls(environ["SWIFT_AUTH_URL"], environ["SWIFT_USER"], environ["SWIFT_KEY"])
+        try:
+            keystone = KeystoneLayout.from_json(json.loads(environ["SWIFT_KEYSTONE"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RealSwiftUnavailable(
+                f"SWIFT_KEYSTONE is not what `scripts/realswift.py env` prints: {exc!r}"
+            ) from exc
+        return cls(environ["SWIFT_AUTH_URL"], environ["SWIFT_USER"], environ["SWIFT_KEY"], keystone)
 
     # -- what tests use ----------------------------------------------------------------------
     @property
@@ -72,12 +98,96 @@ class RealSwift:
         """``GET /info`` (no auth needed)."""
         return self.base_url + "/info"
 
-    def storage_url(self, account: str | None = None) -> str:
-        """The storage URL auth hands out (``account`` swaps the last path segment)."""
-        _token, url = self.authenticate()
+    @property
+    def auth_v3_url(self) -> str:
+        """Keystone v3 base URL (tokens live an hour)."""
+        return self.keystone.auth_url
+
+    @property
+    def short_auth_v3_url(self) -> str:
+        """A second Keystone on the same database and keys, whose tokens live about 20 s."""
+        return self.keystone.short_auth_url
+
+    def storage_url(
+        self, account: str | None = None, *, region: str | None = None, interface: str = "public"
+    ) -> str:
+        """The storage URL auth hands out (``account`` swaps the last path segment).
+
+        The Keystone project's account (or a ``region``/``interface`` other than the default)
+        is served by the Keystone proxy of that catalog endpoint; any other account by the
+        tempauth proxy.
+        """
+        if account == self.v3.project_id or region is not None or interface != "public":
+            where = f"{region or self.v3.region}/{interface}"
+            url = self.keystone.endpoints[where]
+        else:
+            _token, url = self.authenticate()
         if account is None:
             return url
         return url.rsplit("/", 1)[0] + "/" + quote(account)
+
+    def v3_credential(self, **kw: Any) -> KeystoneCredential:
+        """``selectel_auth.KeystoneCredential`` for the service user (``kw`` overrides)."""
+        import selectel_auth
+
+        params: dict[str, Any] = {
+            "username": self.v3.name,
+            "password": self.v3.password,
+            "account_id": self.v3.account_id,
+            "project_id": self.v3.project_id,
+            "region": self.v3.region,
+            "auth_url": self.auth_v3_url,
+        }
+        params.update(kw)
+        return selectel_auth.KeystoneCredential(**params)
+
+    def secrets(self) -> frozenset[str]:
+        """The keys and passwords of this target, for the suite's leak scan."""
+        ks = self.keystone
+        return frozenset(
+            {self.v1_key, ks.service_user.password, ks.reader_user.password, ks.admin_password}
+        )
+
+    def revoke(self, token: str) -> None:
+        """Revoke a Keystone token (``DELETE /v3/auth/tokens``: a token may revoke itself)."""
+        reply = self._http.request(
+            "DELETE",
+            self.auth_v3_url + "/auth/tokens",
+            headers={"X-Auth-Token": token, "X-Subject-Token": token},
+        )
+        if reply.status != 204:
+            raise RuntimeError(f"revoking a token answered {reply.status}")
+
+    def _keystone_token(self) -> str:
+        """A token of the service user on the project (cached well within its lifetime)."""
+        if self._v3_token is not None and self._v3_token[1] > time.monotonic():
+            return self._v3_token[0]
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": self.v3.name,
+                            "domain": {"name": self.v3.account_id},
+                            "password": self.v3.password,
+                        }
+                    },
+                },
+                "scope": {"project": {"id": self.v3.project_id}},
+            }
+        }
+        reply = self._http.request(
+            "POST",
+            self.auth_v3_url + "/auth/tokens",
+            body=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        if reply.status != 201:
+            raise RealSwiftUnavailable(f"Keystone at {self.auth_v3_url} answered {reply.status}")
+        token = reply.headers["X-Subject-Token"]
+        self._v3_token = (token, time.monotonic() + 600)
+        return token
 
     def v1_credential(self, **kw: Any) -> SwiftV1Credential:
         """``selectel_auth.SwiftV1Credential`` for the user of the environment."""
@@ -104,9 +214,13 @@ class RealSwift:
 
     # -- isolation ---------------------------------------------------------------------------
     def empty_account(self) -> None:
-        """Delete every object and container, and remove the account metadata."""
+        """Empty the tempauth account and the Keystone project's account."""
         token, url = self.authenticate()
-        auth = {"X-Auth-Token": token}
+        self._empty(url, {"X-Auth-Token": token})
+        self._empty(self.storage_url(self.v3.project_id), {"X-Auth-Token": self._keystone_token()})
+
+    def _empty(self, url: str, auth: Mapping[str, str]) -> None:
+        """Delete every object and container, and remove the account metadata."""
         deadline = time.monotonic() + _EMPTY_DEADLINE
         while True:
             paths = [

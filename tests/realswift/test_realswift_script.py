@@ -7,6 +7,7 @@ well under a second.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import realswift
+from scripts import realkeystone, realswift
 from scripts.realswift import ProcessRecord, RealSwiftError, SwiftInstance
 
 
@@ -135,8 +136,42 @@ def test_state_round_trips_through_json(tmp_path: Path) -> None:
     }
 
 
+def test_keystone_layout_round_trips_and_reaches_the_test_target(tmp_path: Path) -> None:
+    users = (
+        realkeystone.KeystoneUser("svc", "svc-pw", "u1", "member"),
+        realkeystone.KeystoneUser("ro", "ro-pw", "u2", "reader"),
+    )
+    layout = realkeystone.KeystoneLayout(
+        auth_url="http://127.0.0.1:2/v3",
+        short_auth_url="http://127.0.0.1:3/v3",
+        account_id="123456",
+        domain_id="d1",
+        project_id="p1",
+        project_name="proj",
+        service_user=users[0],
+        reader_user=users[1],
+        admin_password="admin-pw",
+        regions=("ru-1", "ru-7"),
+        endpoints={"ru-1/public": "http://127.0.0.1:4/v1/p1", "ru-7/admin": "http://x:5/v1.0/p1"},
+    )
+    base = _instance(tmp_path, (ProcessRecord("keystone", 42, 7, "/x.log"),))
+    instance = dataclasses.replace(base, keystone=layout, keystone_version="30.0.0")
+    data = json.loads(json.dumps(instance.to_json()))
+    assert SwiftInstance.from_json(data) == instance
+
+    from tests.fakeswift.real import RealSwift
+
+    target = RealSwift.from_env(instance.env())
+    assert target.auth_v3_url == "http://127.0.0.1:2/v3"
+    assert (target.v3.name, target.v3.project_id, target.v3.region) == ("svc", "p1", "ru-1")
+    assert target.storage_url("p1") == "http://127.0.0.1:4/v1/p1"
+    assert target.storage_url("p1", region="ru-7", interface="admin") == "http://x:5/v1.0/p1"
+    assert {"svc-pw", "ro-pw", "admin-pw", "testing"} <= target.secrets()
+    target.close()
+
+
 def test_a_foreign_state_file_is_a_clear_error(tmp_path: Path) -> None:
-    (tmp_path / "state.json").write_text('{"version": 1, "run_dir": "x"}')
+    (tmp_path / "state.json").write_text('{"version": 2, "run_dir": "x"}')
     with pytest.raises(RealSwiftError, match="malformed state file"):
         realswift.status(tmp_path)
 
@@ -157,6 +192,7 @@ def test_a_dead_service_fails_the_start_with_its_log(tmp_path: Path) -> None:
 
 def test_configuration_carries_the_facts_that_keep_swift_usable(tmp_path: Path) -> None:
     ports = {"proxy": 8080, "account": 6012, "container": 6011, "object": 6010, "memcached": 11211}
+    ports |= {"keystone": 5000, "proxy-keystone-ru-1": 8081, "proxy-keystone-ru-7": 8082}
     conf = realswift._configs(tmp_path / "etc", tmp_path / "data", tmp_path, ports)
 
     proxy = conf["proxy-server.conf"]
@@ -178,6 +214,49 @@ def test_configuration_carries_the_facts_that_keep_swift_usable(tmp_path: Path) 
     assert "dequeue_from_legacy = true" in conf["object-server.conf"]
     assert "[container-updater]" in conf["container-server.conf"]
     assert "set_swift_dir" in conf["launch.py"]
+
+
+def test_keystone_proxies_have_the_same_middleware_and_selectel_accounts(tmp_path: Path) -> None:
+    ports = {"proxy": 8080, "account": 6012, "container": 6011, "object": 6010, "memcached": 11211}
+    ports |= {"keystone": 5000, "proxy-keystone-ru-1": 8081, "proxy-keystone-ru-7": 8082}
+    conf = realswift._configs(tmp_path / "etc", tmp_path / "data", tmp_path, ports)
+
+    v1_filters = realswift._PROXY_PIPELINE.split()
+    for region, port in (("ru-1", 8081), ("ru-7", 8082)):
+        proxy = conf[f"proxy-keystone-{region}.conf"]
+        assert f"bind_port = {port}" in proxy
+        pipeline = next(line for line in proxy.splitlines() if line.startswith("pipeline = "))
+        filters = pipeline.removeprefix("pipeline = ").split()
+        assert [f for f in filters if f not in ("authtoken", "keystoneauth")] == [
+            f for f in v1_filters if f != "tempauth"
+        ]
+        assert filters.index("authtoken") + 1 == filters.index("keystoneauth")
+        assert "[filter:tempauth]" not in proxy  # no v1 user (or key) on this proxy
+        assert "reseller_prefix = ''" in proxy  # /v1/<project id>, as on Selectel
+        assert "operator_roles = admin, member" in proxy
+        assert "delay_auth_decision = true" in proxy  # TempURL / FormPost carry no token
+        assert "token_cache_time = -1" in proxy  # revocations show at once
+        assert "auth_url = http://127.0.0.1:5000/v3" in proxy
+
+
+def test_keystone_endpoints_differ_per_region_and_interface() -> None:
+    urls = {
+        realkeystone.endpoint_url(region, interface, port)
+        for region, port in (("ru-1", 8081), ("ru-7", 8082))
+        for interface in realkeystone.INTERFACES
+    }
+    assert len(urls) == 6
+    assert realkeystone.endpoint_url("ru-1", "public", 8081) == (
+        "http://127.0.0.1:8081/v1/$(project_id)s"
+    )
+
+
+def test_keystone_configs_share_database_and_keys_but_not_lifetime(tmp_path: Path) -> None:
+    main = realkeystone._conf(tmp_path, 3600)
+    short = realkeystone._conf(tmp_path, realkeystone.SHORT_TOKEN_SECONDS)
+    assert f"connection = sqlite:////{str(tmp_path).lstrip('/')}/keystone.db" in main
+    assert "provider = fernet" in main
+    assert main.replace("expiration = 3600", "expiration = 20") == short
 
 
 def test_sigterm_is_what_stop_sends_first(tmp_path: Path) -> None:

@@ -43,6 +43,14 @@ def _excerpt(body: bytes) -> str:
     return text if len(text) <= 200 else f"{text[:200]}..."
 
 
+# A 403 comes with a valid token: the user lacks a role (Swift only says "Access was denied").
+_FORBIDDEN_HINT = (
+    " (the token is valid but its user lacks the role for this: a Keystone user needs an "
+    "operator role on the project, such as member, and the reader role alone is refused; "
+    "a v1 user needs .admin on the account or a container ACL that names it)"
+)
+
+
 class Pipeline:
     """Runs requests for one client; stateless apart from the transport, so thread-safe."""
 
@@ -182,6 +190,8 @@ class Pipeline:
         cls = (errors or {}).get(status) or error_class(status)
         if status == 401 and cls is AuthorizationError:
             message += " (the token was refused even after re-authenticating)"
+        elif status == 403 and cls is AuthorizationError:
+            message += _FORBIDDEN_HINT
         return cls(
             message,
             status=status,
