@@ -29,7 +29,7 @@ from werkzeug.wrappers import Request, Response
 
 from tests.fakeswift import middleware
 from tests.fakeswift.auth import AuthRegistry, Token, V1User, V3User
-from tests.fakeswift.faults import Faults, PathFilter, make_rule
+from tests.fakeswift.faults import Faults, FaultSwitches
 from tests.fakeswift.replies import (
     BARE_PLAIN,
     HTML,
@@ -196,7 +196,7 @@ class _Content:
     broken_at: int | None = None  # a large object whose segments changed: bytes before the break
 
 
-class FakeSwift:
+class FakeSwift(FaultSwitches):
     """A stateful, in-memory OpenStack Swift (as Selectel runs it) on a pytest-httpserver.
 
     One instance serves one server; ``reset()`` brings it back to the default users, empty
@@ -397,138 +397,6 @@ class FakeSwift:
         """Remove objects whose ``X-Delete-At`` passed (they stay listed until then)."""
         return self.store.run_expirer()
 
-    # -- faults ------------------------------------------------------------------------------
-    def fail_next(
-        self,
-        status: int,
-        times: int = 1,
-        retry_after: float | None = None,
-        *,
-        method: str | None = None,
-        kind: str | None = None,
-        path: PathFilter = None,
-    ) -> None:
-        """Answer the next ``times`` matching requests with ``status`` (not processed).
-
-        ``path`` matches the request path exactly, as a suffix (``"/cont/obj"``) or as a
-        compiled regex. ``kind`` is one of ``auth info account container object``.
-        """
-        self.faults.add(
-            make_rule(
-                "fail",
-                times=times,
-                method=method,
-                kind=kind,
-                path=path,
-                status=status,
-                retry_after=retry_after,
-            )
-        )
-
-    def reset_next(
-        self,
-        phase: str = "before_reply",
-        times: int = 1,
-        *,
-        method: str | None = None,
-        kind: str | None = None,
-        path: PathFilter = None,
-        after_bytes: int | None = None,
-        processed: bool = True,
-    ) -> None:
-        """Reset (TCP RST) the connection of the next matching requests.
-
-        ``before_reply``: after the request was handled (``processed=False`` skips handling)
-        and before any byte of the reply. ``mid_body``: after the headers and ``after_bytes``
-        body bytes (default half). ``during_upload``: after reading ``after_bytes`` (default
-        0) of the request body; the request is not handled.
-        """
-        if phase not in ("before_reply", "mid_body", "during_upload"):
-            raise ValueError(f"unknown phase {phase!r}")
-        self.faults.add(
-            make_rule(
-                "reset",
-                times=times,
-                method=method,
-                kind=kind,
-                path=path,
-                phase=phase,
-                after_bytes=after_bytes,
-                processed=processed,
-            )
-        )
-
-    def truncate_next(
-        self,
-        times: int = 1,
-        *,
-        after_bytes: int | None = None,
-        method: str | None = None,
-        kind: str | None = None,
-        path: PathFilter = None,
-    ) -> None:
-        """Announce the full Content-Length, send ``after_bytes`` (default half), then close."""
-        self.faults.add(
-            make_rule(
-                "truncate",
-                times=times,
-                method=method,
-                kind=kind,
-                path=path,
-                after_bytes=after_bytes,
-            )
-        )
-
-    def delay_next(
-        self,
-        seconds: float,
-        times: int = 1,
-        *,
-        phase: str = "before_reply",
-        after_bytes: int | None = None,
-        method: str | None = None,
-        kind: str | None = None,
-        path: PathFilter = None,
-    ) -> None:
-        """Wait ``seconds`` before the reply (or, ``phase="mid_body"``, after some body bytes)."""
-        if phase not in ("before_reply", "mid_body"):
-            raise ValueError(f"unknown phase {phase!r}")
-        self.faults.add(
-            make_rule(
-                "delay",
-                times=times,
-                method=method,
-                kind=kind,
-                path=path,
-                seconds=seconds,
-                phase=phase,
-                after_bytes=after_bytes,
-            )
-        )
-
-    def trickle_next(
-        self,
-        times: int = 1,
-        *,
-        chunk_size: int = 1,
-        interval: float = 0.01,
-        method: str | None = None,
-        kind: str | None = None,
-        path: PathFilter = None,
-    ) -> None:
-        """Send the reply body ``chunk_size`` bytes at a time, ``interval`` seconds apart."""
-        self.faults.add(
-            make_rule(
-                "trickle",
-                times=times,
-                method=method,
-                kind=kind,
-                path=path,
-                chunk_size=chunk_size,
-                interval=interval,
-            )
-        )
-
     # -- counters ----------------------------------------------------------------------------
     def count(self, kind: str | None = None, method: str | None = None) -> int:
         """Requests seen so far, optionally of one kind and/or method."""
@@ -664,6 +532,8 @@ class FakeSwift:
             delivery = reply.delivery
         if delivery is not None and delivery.after_bytes == -1:
             delivery.after_bytes = (length or 0) // 2
+        if delivery is not None and delivery.corrupt_at == -1:
+            delivery.corrupt_at = (length or 0) // 2
         headers = [(name, wire_value(value)) for name, value in reply.headers.items()]
         if not _is_keystone(record.path):
             # swob title-cases every header name: "Etag", "X-Object-Meta-Camelcase".

@@ -29,9 +29,9 @@ from django.core.files.base import ContentFile
 from django_selectel.storages import SelectelStorage
 from selectel_objects import Container, ObjectStorage, RetryPolicy, Timeout
 
-from tests.fakeswift import FakeSwift, RequestRecord
+from tests.fakeswift import RequestRecord
 from tests.fakeswift.faults import PathFilter
-from tests.reliability._support import assert_no_secret_in_error, fake_secrets, stored_md5
+from tests.reliability._support import FaultTarget, View, assert_no_secret_in_error, view_of
 
 CONTAINER = "media"
 SOURCE = "dir/source.bin"  # seeded before every cell
@@ -54,7 +54,7 @@ SHORT_TIMEOUT = Timeout(connect=2.0, read=0.3)
 class Cell:
     """What one cell works with."""
 
-    fake: FakeSwift
+    fake: FaultTarget
     transport: str
     dead_storage_url: str
     make_django: Callable[[dict[str, Any]], SelectelStorage]
@@ -63,6 +63,10 @@ class Cell:
     sleeps: list[float] = field(default_factory=list)
     storage: ObjectStorage | None = None
     django: SelectelStorage | None = None
+
+    @property
+    def view(self) -> View:
+        return view_of(self.fake)
 
     @property
     def container(self) -> Container:
@@ -121,7 +125,7 @@ _IN_SEGMENTS = re.compile(f"/{SEGMENTS}/")
 
 
 def _stored(cell: Cell, name: str = TARGET) -> str | None:
-    return stored_md5(cell.fake, CONTAINER, name)
+    return cell.view.md5(CONTAINER, name)
 
 
 def _check_target(cell: Cell, _result: object) -> None:
@@ -129,10 +133,9 @@ def _check_target(cell: Cell, _result: object) -> None:
 
 
 def _check_large(cell: Cell, result: object) -> None:
-    stored = cell.fake.store.get_object(CONTAINER, TARGET)
-    assert stored is not None and stored.is_slo, "not stored as a static large object"
+    assert cell.view.is_slo(CONTAINER, TARGET), "not stored as a static large object"
     assert _stored(cell) == DATA_MD5, "the large object's segments are not the data sent"
-    segments = cell.fake.store.object_names(SEGMENTS)
+    segments = cell.view.names(SEGMENTS)
     assert len(segments) == len(DATA) // SEGMENT_SIZE, f"stray segments: {segments}"
 
 
@@ -154,18 +157,17 @@ def _check_listing(_cell: Cell, result: object) -> None:
 
 
 def _check_deleted(cell: Cell, _result: object) -> None:
-    assert cell.fake.store.get_object(CONTAINER, SOURCE) is None
+    assert not cell.view.exists(CONTAINER, SOURCE)
 
 
 def _check_metadata(cell: Cell, _result: object) -> None:
-    stored = cell.fake.store.get_object(CONTAINER, SOURCE)
-    assert stored is not None and stored.metadata == {"color": "blue"}
+    assert cell.view.metadata(CONTAINER, SOURCE) == {"color": "blue"}
 
 
 def _check_django_saved(cell: Cell, result: object) -> None:
     assert result == TARGET, f"saved under {result!r}, not under the name asked for"
     _check_target(cell, result)
-    names = cell.fake.store.object_names(CONTAINER)
+    names = cell.view.names(CONTAINER)
     assert names == [SOURCE, TARGET, "dir/z-last.txt"], f"extra objects: {names}"
 
 
@@ -514,25 +516,25 @@ def cells() -> list[tuple[str, str]]:
 # -- running a cell ---------------------------------------------------------------------------
 
 
-def seed(fake: FakeSwift) -> None:
-    """The store every cell starts from (written directly: no request)."""
-    fake.store.create_container(CONTAINER)
-    fake.store.put_object(CONTAINER, SOURCE, DATA, metadata={"origin": "seed"})
-    fake.store.put_object(CONTAINER, "dir/z-last.txt", b"last")
+def seed(view: View) -> None:
+    """The store every cell starts from (written directly: no request through faults)."""
+    view.create_container(CONTAINER)
+    view.put(CONTAINER, SOURCE, DATA, metadata={"origin": "seed"})
+    view.put(CONTAINER, "dir/z-last.txt", b"last")
 
 
 def run_cell(cell: Cell, op: Operation, fault: Fault) -> str:
     """Run ``op`` under ``fault`` and describe the outcome in the words of ``EXPECTED``."""
     fake = cell.fake
-    seed(fake)
-    source_before = stored_md5(fake, CONTAINER, SOURCE)
+    seed(cell.view)
+    source_before = cell.view.md5(CONTAINER, SOURCE)
     cell.connect(op)
     before = len(fake.requests)
     fault.arm(cell, op)
     try:
         result = op.run(cell)
     except Exception as exc:  # noqa: BLE001 - the outcome is what we describe
-        assert_no_secret_in_error(exc, fake_secrets(fake))
+        assert_no_secret_in_error(exc, fake.secrets())
         return _describe_error(cell, op, exc, source_before)
     op.check(cell, result)
     details = []
@@ -559,22 +561,20 @@ def _repeats(records: list[RequestRecord]) -> int:
 
 def _describe_error(cell: Cell, op: Operation, exc: Exception, source_before: str | None) -> str:
     name = type(exc).__name__
-    fake = cell.fake
+    view = cell.view
     if op.upload:
-        target = stored_md5(fake, CONTAINER, TARGET)
+        target = view.md5(CONTAINER, TARGET)
         state = "absent" if target is None else "stored" if target == DATA_MD5 else "PARTIAL"
-        others = [n for n in fake.store.object_names(CONTAINER) if n not in (SOURCE, TARGET)]
+        others = [n for n in view.names(CONTAINER) if n not in (SOURCE, TARGET)]
         if target is None:  # a failed large upload takes its segments with it
-            others += fake.store.object_names(SEGMENTS)
+            others += view.names(SEGMENTS)
         if others != ["dir/z-last.txt"]:
             state += f" | STRAY {others}"
         return f"{name} | {state}"
-    source = fake.store.get_object(CONTAINER, SOURCE)
     unchanged = (
-        source is not None
-        and stored_md5(fake, CONTAINER, SOURCE) == source_before
-        and source.metadata == {"origin": "seed"}
-        and fake.store.get_object(CONTAINER, TARGET) is None
+        view.md5(CONTAINER, SOURCE) == source_before
+        and view.metadata(CONTAINER, SOURCE) == {"origin": "seed"}
+        and not view.exists(CONTAINER, TARGET)
     )
     return name if unchanged else f"{name} | CHANGED"
 
