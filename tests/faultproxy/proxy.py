@@ -216,6 +216,8 @@ class FaultProxy:
         """Stop accepting and drop every client connection."""
         self._stopping.set()
         with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() in progress
+        with contextlib.suppress(OSError):
             self._listener.close()
         with self._lock:
             clients = list(self._clients)

@@ -402,29 +402,100 @@ def test_a_download_that_does_not_match_its_etag_is_a_checksum_error(
         assert reader.read() == DATA[:-1] + b"!"
 
 
-# -- an upload answered with the wrong ETag (a server that stored something else) ------------
+# -- an upload answered with the wrong ETag -------------------------------------------------
+# The answer's ETag differs from the MD5 of the data streamed. Before deleting anything the
+# client asks Swift what it stored (HEAD): the data's MD5 -> the answer lied, success; the
+# answer's ETag -> Swift stored other bytes, deleted; another one -> someone else's, left.
+
+_LIE = "0" * 32
 
 
-def test_a_streamed_upload_with_a_wrong_stored_etag_is_deleted_and_raises(
-    httpserver: HTTPServer, transport_name: str
+@pytest.mark.parametrize(
+    ("stored_etag", "outcome", "deleted_paths"),
+    [
+        pytest.param(hashlib.md5(DATA).hexdigest(), "ok", [], id="stored-right"),
+        pytest.param(_LIE, "error: the object was deleted", ["/v1/AUTH_x/c/o"], id="stored-wrong"),
+        pytest.param("f" * 32, "error: left as it is", [], id="replaced-meanwhile"),
+        pytest.param(None, "error: left as it is", [], id="gone"),
+    ],
+)
+def test_a_streamed_upload_answered_with_a_wrong_etag_asks_swift_before_deleting(
+    httpserver: HTTPServer,
+    transport_name: str,
+    stored_etag: str | None,
+    outcome: str,
+    deleted_paths: list[str],
 ) -> None:
     deleted: list[str] = []
 
     def put(request: Request) -> Response:
         request.get_data()
-        return Response(status=201, headers={"ETag": "0" * 32, "X-Trans-Id": "tx-put"})
+        return Response(status=201, headers={"ETag": _LIE, "X-Trans-Id": "tx-put"})
+
+    def head(_request: Request) -> Response:
+        if stored_etag is None:
+            return Response(status=404)
+        return Response(status=200, headers={"ETag": stored_etag, "Content-Length": "0"})
 
     def delete(request: Request) -> Response:
         deleted.append(request.path)
         return Response(status=204)
 
     httpserver.expect_request("/v1/AUTH_x/c/o", method="PUT").respond_with_handler(put)
+    httpserver.expect_request("/v1/AUTH_x/c/o", method="HEAD").respond_with_handler(head)
     httpserver.expect_request("/v1/AUTH_x/c/o", method="DELETE").respond_with_handler(delete)
     credential = StaticCredential("token-abcdefghijklmnop", httpserver.url_for("/v1/AUTH_x"))
-    with (
-        ObjectStorage(credential, transport=transport_name) as storage,
-        pytest.raises(ChecksumMismatchError) as caught,
-    ):
-        storage.container("c").put_object("o", chunks_of(DATA))
-    assert caught.value.request_id == "tx-put"
-    assert deleted == ["/v1/AUTH_x/c/o"]
+    with ObjectStorage(credential, transport=transport_name) as storage:
+        if outcome == "ok":
+            result = storage.container("c").put_object("o", chunks_of(DATA))
+            assert result.etag == stored_etag
+        else:
+            with pytest.raises(ChecksumMismatchError) as caught:
+                storage.container("c").put_object("o", chunks_of(DATA))
+            assert caught.value.request_id == "tx-put"
+            assert outcome.removeprefix("error: ") in str(caught.value)
+    assert deleted == deleted_paths
+
+
+def test_a_put_sent_with_its_etag_trusts_swift_over_the_answer(
+    fake_swift: FakeSwift, transport_name: str
+) -> None:
+    """bytes (and ``etag=``) go with their MD5: Swift checked it; a lying answer changes
+    nothing, and the result carries the MD5 Swift verified."""
+    storage = ObjectStorage.swift_v1(
+        auth_url=fake_swift.auth_v1_url,
+        user=fake_swift.v1_user,
+        key=fake_swift.v1_key,
+        transport=transport_name,
+    )
+    container = storage.container("c")
+    container.create()
+    md5 = hashlib.md5(DATA).hexdigest()
+    fake_swift.wrong_etag_next(method="PUT", kind="object")
+    assert container.put_object("a", DATA).etag == md5
+    fake_swift.wrong_etag_next(method="PUT", kind="object")
+    assert container.put_object("b", chunks_of(DATA), etag=md5).etag == md5
+    assert container.get_object_bytes("a") == container.get_object_bytes("b") == DATA
+    storage.close()
+
+
+def test_a_wrong_etag_given_for_a_stream_is_refused_by_swift_before_the_name_is_visible(
+    fake_swift: FakeSwift, transport_name: str
+) -> None:
+    storage = ObjectStorage.swift_v1(
+        auth_url=fake_swift.auth_v1_url,
+        user=fake_swift.v1_user,
+        key=fake_swift.v1_key,
+        retry=RetryPolicy(total=1, backoff=0.001),
+        transport=transport_name,
+    )
+    container = storage.container("c")
+    container.create()
+    with pytest.raises(ChecksumMismatchError):
+        container.put_object("o", io.BytesIO(DATA), etag="f" * 32)
+    assert fake_swift.store.get_object("c", "o") is None
+    with pytest.raises(ValueError, match="MD5 hex"):
+        container.put_object("o", DATA, etag="nope")
+    with pytest.raises(ValueError, match="hashes to"):
+        container.put_object("o", DATA, etag="f" * 32)
+    storage.close()
