@@ -7,9 +7,10 @@ installs the locked workspace, then runs every check CI runs, in order:
   types       mypy --strict over the packages, tests and scripts
   codegen     the generated layer of selectel-objects is current
   tests       pytest, the whole suite (auth, objects, django, fake server, codegen, packaging)
-  real-swift  the auth, objects and django suites (and the fake's parity tests) against a real
-              OpenStack Swift started on loopback by scripts/realswift.py (SWIFT_TARGET=real;
-              the fake_only tests skip with their reason)
+  real-swift  the auth, objects and django suites (and the fake's parity tests, the fault matrix
+              and the stress test, through the fault proxy) against a real OpenStack Swift
+              started on loopback by scripts/realswift.py (SWIFT_TARGET=real; the fake_only
+              tests skip with their reason)
   django-4.2  the Django suite again on Django 4.2 LTS (the locked env has 5.2 LTS)
 
 Extra arguments go to the main pytest run (e.g. ``-k tempurl``, ``-x``). ``--only STEP`` runs
@@ -43,6 +44,8 @@ for _name in ("SWIFT_TARGET", "SWIFT_AUTH_URL", "SWIFT_USER", "SWIFT_KEY"):
 REAL_SWIFT_RUN_DIR = ROOT / ".tmp" / "realswift-test"
 REAL_SWIFT_SUITES = ("tests/auth", "tests/objects", "tests/djangostorage")
 REAL_SWIFT_PARITY = "tests/fakeswift/test_parity.py"
+#: The fault tests that run on both targets: on real, through the fault proxy (tests/faultproxy).
+REAL_SWIFT_FAULTS = ("tests/reliability/test_fault_matrix.py", "tests/reliability/test_stress.py")
 
 
 def junit_counts(path: Path) -> tuple[int, int, int]:
@@ -113,7 +116,7 @@ def real_swift_step(pytest_cmd: Callable[..., list[str]]) -> bool:
                 f"(ready in {time.monotonic() - began:.1f} s)",
                 flush=True,
             )
-            cmd = pytest_cmd("real", *REAL_SWIFT_SUITES, REAL_SWIFT_PARITY)
+            cmd = pytest_cmd("real", *REAL_SWIFT_SUITES, REAL_SWIFT_PARITY, *REAL_SWIFT_FAULTS)
             return _run_group(cmd, {**ENV, **instance.env()})
         except realswift.RealSwiftError as exc:
             print(f"real Swift could not start: {exc}", flush=True)

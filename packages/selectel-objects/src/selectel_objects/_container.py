@@ -289,6 +289,7 @@ class Container:
         Retries: bytes, str and seekable files are rewound and resent; a one-shot stream that
         needed a retry raises :class:`NotRewindableError` instead.
 
+        ``metadata``: ``X-Object-Meta-*`` values (str); a ``None`` value leaves the key out.
         ``content_type`` defaults to a guess from the name. ``if_none_match=True`` only creates:
         :class:`AlreadyExistsError` when the object exists. ``delete_at`` (Unix time or an
         aware datetime) / ``delete_after`` (seconds) make Swift delete it later.
@@ -537,9 +538,17 @@ class Container:
     ) -> CopyResult:
         """Copy object ``name`` on the server to ``dest_container`` / ``dest_name`` (default:
         the same name). The copy keeps the source's metadata, updated by ``metadata``, or only
-        ``metadata`` with ``fresh_metadata=True``. The destination container must exist.
+        ``metadata`` with ``fresh_metadata=True`` (then a ``None`` value leaves the key out;
+        without it ``None`` is refused: a copy cannot drop a source key). The destination
+        container must exist.
         """
         check_object_name(name)
+        if not fresh_metadata and metadata and any(v is None for v in metadata.values()):
+            # A copy merges the source's metadata with these keys; Swift cannot drop one
+            # there (an empty value is stored as such).
+            raise ValueError(
+                "metadata: None (remove the key) needs fresh_metadata=True in copy_object"
+            )
         target = dest_container.name if isinstance(dest_container, Container) else dest_container
         check_container_name(target)
         target_name = check_object_name(dest_name if dest_name is not None else name)
@@ -574,10 +583,18 @@ class Container:
 
         Swift drops every ``X-Object-Meta-*`` key, ``Cache-Control``, ``Content-Disposition``,
         ``Content-Encoding`` and ``X-Delete-At`` not sent again. To change some keys and keep
-        the rest, use :meth:`update_object_metadata`.
+        the rest, use :meth:`update_object_metadata`. A ``None`` value leaves the key out.
+        ``delete_after`` is sent as the absolute ``X-Delete-At`` it means now (this machine's
+        clock), so that a retried POST does not push the deletion back.
         """
         check_object_name(name)
         when = int(delete_at.timestamp()) if isinstance(delete_at, datetime) else delete_at
+        if delete_after is not None:
+            if when is not None:
+                raise ValueError("give delete_at or delete_after, not both")
+            # Computed once: a POST sent again (its answer lost) must not restart the clock,
+            # as a relative X-Delete-After would.
+            when = math.ceil(time.time()) + int(delete_after)
         self._pipeline.send(
             lambda base: ops.build_post_object_request(
                 base,
@@ -589,7 +606,6 @@ class Container:
                 content_disposition=content_disposition,
                 content_encoding=content_encoding,
                 delete_at=when,
-                delete_after=delete_after,
                 headers=headers,
             )
         )
