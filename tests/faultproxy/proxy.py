@@ -19,6 +19,7 @@ tempauth hands out storage URLs that point at the proxy.
 from __future__ import annotations
 
 import contextlib
+import secrets
 import socket
 import struct
 import threading
@@ -316,6 +317,8 @@ class FaultProxy:
             headers.append(("Retry-After", shown))
         if status == 401:
             headers.append(("Www-Authenticate", 'Swift realm="unknown"'))
+        trans_id = f"tx{secrets.token_hex(11)}-{int(time.time()):010x}"
+        headers += [("X-Trans-Id", trans_id), ("X-Openstack-Request-Id", trans_id)]
         first = _Head(f"HTTP/1.1 {status} {_phrase(status)}", headers)
         client.sendall(first.encode() + body)
         return True
