@@ -38,6 +38,8 @@ __all__ = ["FaultProxy", "classify"]
 _PIECE = 64 * 1024
 _MAX_HEAD = 64 * 1024
 _STORAGE_KINDS = ("account", "container", "object")
+#: Between a token and the generation the proxy issued it in.
+_MARK = "~"
 
 
 def classify(path: str) -> str:
@@ -199,9 +201,12 @@ class FaultProxy:
         self._record = record
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._listener.getsockname()[1]
-        #: Set by ``FaultySwift.expire_tokens``: storage requests with a token get 401 until a
-        #: token request passes (tempauth then hands out the same, still valid, token).
-        self.tokens_expired = False
+        # Token generations: tempauth hands out the same token while it lives, so the proxy
+        # marks each token it passes to a client with the generation it was issued in
+        # ("<token>~<n>") and takes the mark off on the way to Swift. ``expire_tokens``
+        # makes every token issued so far answer 401, as on the fake; later ones are new.
+        self._generation = 0
+        self._valid_from = 0
         self._stopping = threading.Event()
         self._clients: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -283,9 +288,7 @@ class FaultProxy:
         )
         plan = self._faults.take(record.method, kind, path)
         record.faults = plan.applied
-        if kind == "auth":
-            self.tokens_expired = False
-        elif self.tokens_expired and kind in _STORAGE_KINDS and head.get("X-Auth-Token"):
+        if self._unmark_token(head):
             record.faults.append("expired token")
             plan.fail_status = plan.fail_status or 401
         # Recorded now (the status is filled in later), as the fake records a request before
@@ -302,6 +305,26 @@ class FaultProxy:
             record.status = plan.fail_status
             return self._answer_failure(head, client, plan.fail_status, plan.retry_after)
         return self._forward(head, client, rfile, upstream, plan.delivery, record)
+
+    def expire_tokens(self) -> None:
+        """Every token handed out so far answers 401 from now on."""
+        with self._lock:
+            self._generation += 1
+            self._valid_from = self._generation
+
+    def _unmark_token(self, head: _Head) -> bool:
+        """Strip the generation mark off the request's token; True when it is expired."""
+        for index, (key, value) in enumerate(head.headers):
+            if key.lower() in ("x-auth-token", "x-storage-token") and _MARK in value:
+                token, _, generation = value.rpartition(_MARK)
+                head.headers[index] = (key, token)
+                return generation.isdigit() and int(generation) < self._valid_from
+        return False
+
+    def _mark_tokens(self, reply: _Head) -> None:
+        for index, (key, value) in enumerate(reply.headers):
+            if key.lower() in ("x-auth-token", "x-storage-token") and value:
+                reply.headers[index] = (key, f"{value}{_MARK}{self._generation}")
 
     def _answer_failure(
         self, head: _Head, client: socket.socket, status: int, retry_after: float | None
@@ -349,6 +372,8 @@ class FaultProxy:
             return False
         status = int(reply.first.split(" ", 2)[1])
         record.status = status
+        if record.kind == "auth":
+            self._mark_tokens(reply)
         plan = delivery or Delivery()
         no_body = head.first.upper().startswith("HEAD ") or status in (204, 304)
         length_header = reply.get("Content-Length")

@@ -185,7 +185,7 @@ class FaultySwift(FaultSwitches):
     def reset(self) -> None:
         """Empty the account; no faults, no recorded requests, no client connections left."""
         self.faults.reset()
-        self.proxy.tokens_expired = False
+        self.proxy.expire_tokens()  # no token of an earlier test lives on
         self.proxy.drop_connections()
         self.real.empty_account()
         self.view.forget_token()
@@ -193,8 +193,8 @@ class FaultySwift(FaultSwitches):
             self.requests.clear()
 
     def expire_tokens(self) -> int:
-        """The next storage requests with a token get 401 until the client authenticates."""
-        self.proxy.tokens_expired = True
+        """Every token handed out through the proxy so far is refused (401) from now on."""
+        self.proxy.expire_tokens()
         return 1
 
     def count(self, kind: str | None = None, method: str | None = None) -> int:
