@@ -10,6 +10,7 @@ the header (as metadata values are).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -64,7 +65,7 @@ def test_a_line_break_in_a_headers_value_is_refused_by_us(
     container: Container, storage: ObjectStorage, value: str
 ) -> None:
     bad = {"X-Custom": value}
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: container.put_object("o", b"data", headers=bad),
         lambda: container.put_object("o", io.BytesIO(b"data"), headers=bad),
         lambda: container.head_object("o", headers=bad),
