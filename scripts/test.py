@@ -8,7 +8,8 @@ installs the locked workspace, then runs every check CI runs, in order:
   codegen     the generated layer of selectel-objects is current
   tests       pytest, the whole suite (auth, objects, django, fake server, codegen, packaging)
   real-swift  the auth, objects and django suites (and the fake's parity, CORS and swift CLI
-              tests) against a real OpenStack Swift and a real Keystone started on loopback by
+              tests, the fault matrix and the stress test through the fault proxy) against a
+              real OpenStack Swift and a real Keystone started on loopback by
               scripts/realswift.py (SWIFT_TARGET=real: v1 tests on the tempauth proxy, Keystone
               tests on the authtoken + keystoneauth proxies; the fake_only tests skip with
               their reason)
@@ -55,6 +56,8 @@ REAL_SWIFT_PARITY = (
     "tests/fakeswift/test_swiftclient.py",
     "tests/fakeswift/test_cors.py",
 )
+#: The fault tests that run on both targets: on real, through the fault proxy (tests/faultproxy).
+REAL_SWIFT_FAULTS = ("tests/reliability/test_fault_matrix.py", "tests/reliability/test_stress.py")
 
 
 def junit_counts(path: Path) -> tuple[int, int, int]:
@@ -127,7 +130,7 @@ def real_swift_step(pytest_cmd: Callable[..., list[str]]) -> bool:
                 f"(ready in {time.monotonic() - began:.1f} s)",
                 flush=True,
             )
-            cmd = pytest_cmd("real", *REAL_SWIFT_SUITES, *REAL_SWIFT_PARITY)
+            cmd = pytest_cmd("real", *REAL_SWIFT_SUITES, *REAL_SWIFT_PARITY, *REAL_SWIFT_FAULTS)
             return _run_group(cmd, {**ENV, **instance.env()})
         except realswift.RealSwiftError as exc:
             print(f"real Swift could not start: {exc}", flush=True)

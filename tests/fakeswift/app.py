@@ -24,12 +24,12 @@ from tests.fakeswift import proxy, tempauth
 from tests.fakeswift.auth import AuthRegistry, V1User, V3User
 from tests.fakeswift.constraints import MAX_REQUEST_LINE, answers_early, invalid_utf8_params
 from tests.fakeswift.context import Ctx, NeedBody, RequestRecord
-from tests.fakeswift.faults import Faults
+from tests.fakeswift.faults import Faults, FaultSwitches
 from tests.fakeswift.keystone import V3Info, is_keystone
 from tests.fakeswift.replies import Reply, error, wire_value
 from tests.fakeswift.server import CLOSE_KEY, Delivery, RawResponse
 from tests.fakeswift.store import Account, Clock, Store
-from tests.fakeswift.switches import FaultSwitches
+
 
 if TYPE_CHECKING:
     from pytest_httpserver import HTTPServer
@@ -394,6 +394,8 @@ class FakeSwift(FaultSwitches):
             delivery = reply.delivery
         if delivery is not None and delivery.after_bytes == -1:
             delivery.after_bytes = (length or 0) // 2
+        if delivery is not None and delivery.corrupt_at == -1:
+            delivery.corrupt_at = (length or 0) // 2
         headers = [(name, wire_value(value)) for name, value in reply.headers.items()]
         if not is_keystone(record.path):
             # swob title-cases every header name: "Etag", "X-Object-Meta-Camelcase".

@@ -6,9 +6,9 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from tests.fakeswift.server import Delivery
+from tests.fakeswift.server import WRONG_ETAG, Delivery
 
-__all__ = ["FaultPlan", "Faults", "PathFilter"]
+__all__ = ["WRONG_ETAG", "FaultPlan", "FaultSwitches", "Faults", "PathFilter"]
 
 #: A request path filter: an exact path, a suffix of it (``"/c/o"``), or a compiled regex.
 PathFilter = str | re.Pattern[str] | None
@@ -20,7 +20,7 @@ KINDS = ("auth", "info", "account", "container", "object", "other")
 
 @dataclass
 class _Rule:
-    action: str  # fail | reset | truncate | delay | trickle
+    action: str  # fail | reset | truncate | delay | trickle | corrupt | wrong_etag
     times: int
     method: str | None
     kind: str | None
@@ -137,6 +137,12 @@ class Faults:
                 delivery.trickle_chunk = rule.chunk_size
                 delivery.trickle_interval = rule.interval
                 shaped = True
+            elif rule.action == "corrupt":
+                delivery.corrupt_at = rule.after_bytes if rule.after_bytes is not None else -1
+                shaped = True
+            elif rule.action == "wrong_etag":
+                delivery.wrong_etag = True
+                shaped = True
         if shaped:
             plan.delivery = delivery
         return plan
@@ -147,11 +153,182 @@ def _family(rule: _Rule) -> str:
         return "fail"
     if rule.action == "reset" and rule.phase == "during_upload":
         return "upload"
-    if rule.action == "delay":
-        return "delay"
+    if rule.action in ("delay", "corrupt", "wrong_etag"):
+        return rule.action
     return "delivery"
 
 
 def make_rule(action: str, **kwargs: object) -> _Rule:
     """Build a rule (the public entry points are the ``FakeSwift`` methods)."""
     return _Rule(action=action, **kwargs)  # type: ignore[arg-type]
+
+
+class FaultSwitches:
+    """The fault switches of a Swift under test (the fake, or the fault proxy in front of a
+    real Swift): each arms a rule on ``self.faults``."""
+
+    faults: Faults
+
+    def fail_next(
+        self,
+        status: int,
+        times: int = 1,
+        retry_after: float | None = None,
+        *,
+        method: str | None = None,
+        kind: str | None = None,
+        path: PathFilter = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status`` (not processed).
+
+        ``path`` matches the request path exactly, as a suffix (``"/cont/obj"``) or as a
+        compiled regex. ``kind`` is one of ``auth info account container object``.
+        """
+        self.faults.add(
+            make_rule(
+                "fail",
+                times=times,
+                method=method,
+                kind=kind,
+                path=path,
+                status=status,
+                retry_after=retry_after,
+            )
+        )
+
+    def reset_next(
+        self,
+        phase: str = "before_reply",
+        times: int = 1,
+        *,
+        method: str | None = None,
+        kind: str | None = None,
+        path: PathFilter = None,
+        after_bytes: int | None = None,
+        processed: bool = True,
+    ) -> None:
+        """Reset (TCP RST) the connection of the next matching requests.
+
+        ``before_reply``: after the request was handled (``processed=False`` skips handling)
+        and before any byte of the reply. ``mid_body``: after the headers and ``after_bytes``
+        body bytes (default half). ``during_upload``: after reading ``after_bytes`` (default
+        0) of the request body; the request is not handled.
+        """
+        if phase not in ("before_reply", "mid_body", "during_upload"):
+            raise ValueError(f"unknown phase {phase!r}")
+        self.faults.add(
+            make_rule(
+                "reset",
+                times=times,
+                method=method,
+                kind=kind,
+                path=path,
+                phase=phase,
+                after_bytes=after_bytes,
+                processed=processed,
+            )
+        )
+
+    def truncate_next(
+        self,
+        times: int = 1,
+        *,
+        after_bytes: int | None = None,
+        method: str | None = None,
+        kind: str | None = None,
+        path: PathFilter = None,
+    ) -> None:
+        """Announce the full Content-Length, send ``after_bytes`` (default half), then close."""
+        self.faults.add(
+            make_rule(
+                "truncate",
+                times=times,
+                method=method,
+                kind=kind,
+                path=path,
+                after_bytes=after_bytes,
+            )
+        )
+
+    def delay_next(
+        self,
+        seconds: float,
+        times: int = 1,
+        *,
+        phase: str = "before_reply",
+        after_bytes: int | None = None,
+        method: str | None = None,
+        kind: str | None = None,
+        path: PathFilter = None,
+    ) -> None:
+        """Wait ``seconds`` before the reply (or, ``phase="mid_body"``, after some body bytes)."""
+        if phase not in ("before_reply", "mid_body"):
+            raise ValueError(f"unknown phase {phase!r}")
+        self.faults.add(
+            make_rule(
+                "delay",
+                times=times,
+                method=method,
+                kind=kind,
+                path=path,
+                seconds=seconds,
+                phase=phase,
+                after_bytes=after_bytes,
+            )
+        )
+
+    def trickle_next(
+        self,
+        times: int = 1,
+        *,
+        chunk_size: int = 1,
+        interval: float = 0.01,
+        method: str | None = None,
+        kind: str | None = None,
+        path: PathFilter = None,
+    ) -> None:
+        """Send the reply body ``chunk_size`` bytes at a time, ``interval`` seconds apart."""
+        self.faults.add(
+            make_rule(
+                "trickle",
+                times=times,
+                method=method,
+                kind=kind,
+                path=path,
+                chunk_size=chunk_size,
+                interval=interval,
+            )
+        )
+
+    def corrupt_next(
+        self,
+        times: int = 1,
+        *,
+        after_bytes: int | None = None,
+        method: str | None = None,
+        kind: str | None = None,
+        path: PathFilter = None,
+    ) -> None:
+        """Flip the bits of the reply body's byte at ``after_bytes`` (default: the middle)."""
+        self.faults.add(
+            make_rule(
+                "corrupt",
+                times=times,
+                method=method,
+                kind=kind,
+                path=path,
+                after_bytes=after_bytes,
+            )
+        )
+
+    def wrong_etag_next(
+        self,
+        times: int = 1,
+        *,
+        method: str | None = None,
+        kind: str | None = None,
+        path: PathFilter = None,
+    ) -> None:
+        """Answer the next matching requests with a wrong ``Etag`` header (a lying hop: the
+        request itself is served as usual)."""
+        self.faults.add(make_rule("wrong_etag", times=times, method=method, kind=kind, path=path))

@@ -19,8 +19,9 @@ import pytest
 from tests.fakeswift.app import FakeSwift
 from tests.fakeswift.real import RealSwift, RealSwiftUnavailable
 from tests.fakeswift.runner import RunningFakeSwift, serve
+from tests.faultproxy.target import FaultySwift
 
-__all__ = ["ACTIVE_FAKES", "fake_swift", "fake_swift_tls", "swift"]
+__all__ = ["ACTIVE_FAKES", "fake_swift", "fake_swift_tls", "faulty_swift", "swift"]
 
 #: The fakes a test got (``fake_swift``, ``fake_swift_tls``, ``swift`` in fake mode, also via
 #: ``request.getfixturevalue`` inside another fixture), on ``item.stash``: the suite's secret
@@ -119,6 +120,35 @@ def swift(request: pytest.FixtureRequest) -> Iterator[FakeSwift | RealSwift]:
     yield real
 
 
+# -- fault tests on both targets (the fault proxy, tests/faultproxy) ---------------------------
+
+
+@pytest.fixture(scope="session")
+def _faulty_swift_session(_real_swift_session: RealSwift) -> Iterator[FaultySwift]:
+    faulty = FaultySwift(_real_swift_session)
+    yield faulty
+    faulty.close()
+
+
+@pytest.fixture
+def faulty_swift(request: pytest.FixtureRequest) -> Iterator[FakeSwift | FaultySwift]:
+    """*A* Swift with fault switches: the fake, or (``SWIFT_TARGET=real``) the real Swift
+    behind the fault proxy. Both have the switches, ``requests``, ``count()``, ``secrets()``;
+    what Swift stored is read through ``tests.reliability._support.view_of``.
+    """
+    if not REAL_TARGET:
+        yield from _fresh(request.getfixturevalue("_fake_swift_session"), request)
+        return
+    faulty: FaultySwift = request.getfixturevalue("_faulty_swift_session")
+    faulty.reset()
+    register: Callable[[str], None] = request.getfixturevalue("register_secret")
+    register(faulty.v1_key)
+    register(faulty.real.authenticate()[0])
+    _REAL_RUNS.append(request.node.nodeid)
+    yield faulty
+    faulty.faults.reset()  # cut short a stall or trickle the test left behind
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that use the fake's own features cannot run against a real Swift."""
     for item in items:
@@ -138,5 +168,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if REAL_TARGET:
         where = os.environ.get("SWIFT_AUTH_URL", "?")
         terminalreporter.write_line(
-            f"real Swift ({where}): {len(_REAL_RUNS)} tests ran against it via the swift fixture"
+            f"real Swift ({where}): {len(_REAL_RUNS)} tests ran against it via the swift "
+            "and faulty_swift fixtures"
         )

@@ -51,6 +51,9 @@ class Delivery:
     ``delay``: seconds to wait before the status line; ``delay_after_bytes`` moves the wait
     to after that many body bytes. ``trickle_chunk``/``trickle_interval`` send the body in
     small pieces. Waits end early when ``cancel`` is set (the fake was reset).
+    ``corrupt_at``: the body byte at that offset goes out with its bits flipped.
+    ``wrong_etag``: the ``Etag`` header is replaced by a wrong one (the reply is otherwise
+    unchanged).
     """
 
     mode: str = "normal"
@@ -59,6 +62,8 @@ class Delivery:
     delay_after_bytes: int | None = None
     trickle_chunk: int = 0
     trickle_interval: float = 0.0
+    corrupt_at: int | None = None
+    wrong_etag: bool = False
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
@@ -182,7 +187,7 @@ class KeepAliveHandler(WSGIRequestHandler):
         if rst:
             # SO_LINGER 0 throws away whatever the kernel has not sent yet; let the bytes
             # already written reach the peer first, or "mid body" would become "no reply".
-            _wait_until_sent(sock)
+            wait_until_sent(sock)
         try:
             if rst:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -267,6 +272,8 @@ class KeepAliveHandler(WSGIRequestHandler):
             return
         if environ.get(CLOSE_KEY):
             self.close_connection = True
+        if plan.wrong_etag:
+            headers = lie_about_etag(headers)
 
         self.send_response(code, reason)
         for key, value in headers:
@@ -284,7 +291,10 @@ class KeepAliveHandler(WSGIRequestHandler):
             return
 
         sent = 0
-        for chunk in _pieces(app_iter, plan.trickle_chunk):
+        for piece in _pieces(app_iter, plan.trickle_chunk):
+            chunk = piece
+            if plan.corrupt_at is not None and 0 <= plan.corrupt_at - sent < len(chunk):
+                chunk = flip_byte(chunk, plan.corrupt_at - sent)
             if plan.mode in ("reset", "close") and plan.after_bytes is not None:
                 room = plan.after_bytes - sent
                 if room <= len(chunk):
@@ -320,7 +330,31 @@ class KeepAliveHandler(WSGIRequestHandler):
             self.wfile.write(data)
 
 
-def _wait_until_sent(sock: socket.socket, limit: float = 2.0) -> None:
+#: The ``Etag`` a ``wrong_etag`` fault puts on a reply instead of the real one.
+WRONG_ETAG = "0123456789abcdef0123456789abcdef"
+
+
+def flip_byte(data: bytes, at: int) -> bytes:
+    """``data`` with the bits of the byte at ``at`` flipped (a corrupted hop)."""
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+
+
+def lie_about_etag(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers with a wrong ``Etag`` (quoted like the real one), added when absent."""
+    out = []
+    found = False
+    for key, value in headers:
+        if key.lower() == "etag":
+            found = True
+            out.append((key, f'"{WRONG_ETAG}"' if value.startswith('"') else WRONG_ETAG))
+        else:
+            out.append((key, value))
+    if not found:
+        out.append(("Etag", WRONG_ETAG))
+    return out
+
+
+def wait_until_sent(sock: socket.socket, limit: float = 2.0) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         try:

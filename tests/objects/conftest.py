@@ -30,9 +30,10 @@ def retry(sleeps: list[float]) -> RetryPolicy:
 
 @pytest.fixture
 def target(request: pytest.FixtureRequest) -> Any:
-    """The Swift under test: ``fake_swift`` when the test asks for it (one reset only), else
-    ``swift``."""
-    name = "fake_swift" if "fake_swift" in request.fixturenames else "swift"
+    """The Swift under test: ``fake_swift`` or ``faulty_swift`` when the test asks for it (one
+    reset only), else ``swift``."""
+    names = request.fixturenames
+    name = next((n for n in ("fake_swift", "faulty_swift") if n in names), "swift")
     return request.getfixturevalue(name)
 
 

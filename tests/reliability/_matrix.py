@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,9 +30,9 @@ from django.core.files.base import ContentFile
 from django_selectel.storages import SelectelStorage
 from selectel_objects import Container, ObjectStorage, RetryPolicy, Timeout
 
-from tests.fakeswift import FakeSwift, RequestRecord
+from tests.fakeswift import RequestRecord
 from tests.fakeswift.faults import PathFilter
-from tests.reliability._support import assert_no_secret_in_error, fake_secrets, stored_md5
+from tests.reliability._support import FaultTarget, View, assert_no_secret_in_error, view_of
 
 CONTAINER = "media"
 SOURCE = "dir/source.bin"  # seeded before every cell
@@ -46,15 +47,20 @@ CHUNK = 4096
 RETRIES = 3
 #: Normal cells get a generous read timeout (a loaded CI machine must not time out); the
 #: timeout and trickle cells get a short one.
+#: A real Swift on a loaded machine can take longer than 0.3 s to answer a PUT on its own.
+_SHORT_READ = 1.0 if os.environ.get("SWIFT_TARGET") == "real" else 0.3
 NORMAL_TIMEOUT = Timeout(connect=2.0, read=5.0)
-SHORT_TIMEOUT = Timeout(connect=2.0, read=0.3)
+SHORT_TIMEOUT = Timeout(connect=2.0, read=_SHORT_READ)
+#: A stall well past the short read timeout; a trickle slower in total, never between pieces.
+STALL = 5 * _SHORT_READ
+TRICKLE_INTERVAL = _SHORT_READ / 7.5
 
 
 @dataclass
 class Cell:
     """What one cell works with."""
 
-    fake: FakeSwift
+    fake: FaultTarget
     transport: str
     dead_storage_url: str
     make_django: Callable[[dict[str, Any]], SelectelStorage]
@@ -63,6 +69,10 @@ class Cell:
     sleeps: list[float] = field(default_factory=list)
     storage: ObjectStorage | None = None
     django: SelectelStorage | None = None
+
+    @property
+    def view(self) -> View:
+        return view_of(self.fake)
 
     @property
     def container(self) -> Container:
@@ -121,7 +131,7 @@ _IN_SEGMENTS = re.compile(f"/{SEGMENTS}/")
 
 
 def _stored(cell: Cell, name: str = TARGET) -> str | None:
-    return stored_md5(cell.fake, CONTAINER, name)
+    return cell.view.md5(CONTAINER, name)
 
 
 def _check_target(cell: Cell, _result: object) -> None:
@@ -129,10 +139,9 @@ def _check_target(cell: Cell, _result: object) -> None:
 
 
 def _check_large(cell: Cell, result: object) -> None:
-    stored = cell.fake.store.get_object(CONTAINER, TARGET)
-    assert stored is not None and stored.is_slo, "not stored as a static large object"
+    assert cell.view.is_slo(CONTAINER, TARGET), "not stored as a static large object"
     assert _stored(cell) == DATA_MD5, "the large object's segments are not the data sent"
-    segments = cell.fake.store.object_names(SEGMENTS)
+    segments = cell.view.names(SEGMENTS)
     assert len(segments) == len(DATA) // SEGMENT_SIZE, f"stray segments: {segments}"
 
 
@@ -154,18 +163,17 @@ def _check_listing(_cell: Cell, result: object) -> None:
 
 
 def _check_deleted(cell: Cell, _result: object) -> None:
-    assert cell.fake.store.get_object(CONTAINER, SOURCE) is None
+    assert not cell.view.exists(CONTAINER, SOURCE)
 
 
 def _check_metadata(cell: Cell, _result: object) -> None:
-    stored = cell.fake.store.get_object(CONTAINER, SOURCE)
-    assert stored is not None and stored.metadata == {"color": "blue"}
+    assert cell.view.metadata(CONTAINER, SOURCE) == {"color": "blue"}
 
 
 def _check_django_saved(cell: Cell, result: object) -> None:
     assert result == TARGET, f"saved under {result!r}, not under the name asked for"
     _check_target(cell, result)
-    names = cell.fake.store.object_names(CONTAINER)
+    names = cell.view.names(CONTAINER)
     assert names == [SOURCE, TARGET, "dir/z-last.txt"], f"extra objects: {names}"
 
 
@@ -207,6 +215,9 @@ class Operation:
     check: Callable[[Cell, object], None]
     upload: bool = False
     reply_body: bool = False
+    #: The reply body is a whole object whose ETag the client can check (not a range, not a
+    #: listing): a corrupted byte is detectable.
+    checksummed: bool = False
     django: bool = False
     path: PathFilter = None
     django_options: dict[str, Any] = field(default_factory=dict)
@@ -279,6 +290,7 @@ OPERATIONS: list[Operation] = [
         lambda c: c.container.get_object_bytes(SOURCE),
         _check_bytes(DATA),
         reply_body=True,
+        checksummed=True,
     ),
     Operation(
         "range get",
@@ -335,6 +347,7 @@ OPERATIONS: list[Operation] = [
         _django_open,
         _check_bytes(DATA),
         reply_body=True,
+        checksummed=True,
         django=True,
     ),
     Operation("django delete", "DELETE", "object", _django_delete, _check_deleted, django=True),
@@ -390,7 +403,7 @@ FAULTS: list[Fault] = [
     Fault("401 expired token", _expire),
     Fault(
         "read timeout",
-        lambda c, op: c.fake.delay_next(1.5, **_on(op)),
+        lambda c, op: c.fake.delay_next(STALL, **_on(op)),
         timeout=SHORT_TIMEOUT,
     ),
     Fault(
@@ -406,9 +419,20 @@ FAULTS: list[Fault] = [
     Fault(
         # Slower in total than the read timeout, never between two pieces.
         "slow trickle",
-        lambda c, op: c.fake.trickle_next(chunk_size=1024, interval=0.04, **_on(op)),
+        lambda c, op: c.fake.trickle_next(chunk_size=1024, interval=TRICKLE_INTERVAL, **_on(op)),
         applies=lambda op: op.reply_body,
         timeout=SHORT_TIMEOUT,
+    ),
+    Fault(
+        "corrupted download",
+        lambda c, op: c.fake.corrupt_next(**_on(op)),
+        applies=lambda op: op.checksummed,
+    ),
+    Fault(
+        # A lying hop: Swift stored (or served) the right bytes, the answer's ETag is wrong.
+        "wrong ETag",
+        lambda c, op: c.fake.wrong_etag_next(**_on(op)),
+        applies=lambda op: op.upload or op.checksummed,
     ),
 ]
 FAULT_BY_NAME = {fault.name: fault for fault in FAULTS}
@@ -434,6 +458,8 @@ _REWINDABLE_UPLOAD = {
     "401 expired token": _AUTH,
     "read timeout": _R1,
     "422 checksum mismatch": _R1,
+    # Swift checked the body against the MD5 sent (or the client asks it before deleting).
+    "wrong ETag": _OK,
 }
 _DOWNLOAD = {
     "none": _OK,
@@ -446,6 +472,13 @@ _DOWNLOAD = {
     "read timeout": _R1,
     "truncated download": _R1,
     "slow trickle": _OK,
+}
+# The whole object's bytes are checked against its ETag at the end, after the caller may have
+# read them: the mismatch is a typed error (the client cannot tell a bad byte from a bad ETag).
+_CHECKSUMMED = {
+    **_DOWNLOAD,
+    "corrupted download": "ChecksumMismatchError",
+    "wrong ETag": "ChecksumMismatchError",
 }
 _NO_BODY = {
     "none": _OK,
@@ -472,13 +505,15 @@ EXPECTED: dict[str, dict[str, str]] = {
         "401 expired token": _NOT_REWINDABLE,
         "read timeout": _NOT_REWINDABLE_STORED,  # the fake had stored it, then stalled
         "422 checksum mismatch": _NOT_REWINDABLE,
+        # Swift is asked (HEAD) before anything is deleted: it stored the data right.
+        "wrong ETag": _OK,
     },
     "put create-only (if_none_match)": _REWINDABLE_UPLOAD,
     # Segments are slices of the file or spooled pieces of the stream: each is rewindable.
     "put SLO (file), fault on a segment": _REWINDABLE_UPLOAD,
     "put SLO (iterator), fault on a segment": _REWINDABLE_UPLOAD,
     "put SLO (file), fault on the manifest": _REWINDABLE_UPLOAD,
-    "get": _DOWNLOAD,
+    "get": _CHECKSUMMED,
     "range get": _DOWNLOAD,
     "head": _NO_BODY,
     "list": _DOWNLOAD,
@@ -487,7 +522,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "post metadata": _NO_BODY,
     "django save": _REWINDABLE_UPLOAD,
     "django save (SLO)": _REWINDABLE_UPLOAD,
-    "django open+read": _DOWNLOAD,
+    "django open+read": _CHECKSUMMED,
     "django delete": _NO_BODY,
 }
 
@@ -514,25 +549,25 @@ def cells() -> list[tuple[str, str]]:
 # -- running a cell ---------------------------------------------------------------------------
 
 
-def seed(fake: FakeSwift) -> None:
-    """The store every cell starts from (written directly: no request)."""
-    fake.store.create_container(CONTAINER)
-    fake.store.put_object(CONTAINER, SOURCE, DATA, metadata={"origin": "seed"})
-    fake.store.put_object(CONTAINER, "dir/z-last.txt", b"last")
+def seed(view: View) -> None:
+    """The store every cell starts from (written directly: no request through faults)."""
+    view.create_container(CONTAINER)
+    view.put(CONTAINER, SOURCE, DATA, metadata={"origin": "seed"})
+    view.put(CONTAINER, "dir/z-last.txt", b"last")
 
 
 def run_cell(cell: Cell, op: Operation, fault: Fault) -> str:
     """Run ``op`` under ``fault`` and describe the outcome in the words of ``EXPECTED``."""
     fake = cell.fake
-    seed(fake)
-    source_before = stored_md5(fake, CONTAINER, SOURCE)
+    seed(cell.view)
+    source_before = cell.view.md5(CONTAINER, SOURCE)
     cell.connect(op)
     before = len(fake.requests)
     fault.arm(cell, op)
     try:
         result = op.run(cell)
     except Exception as exc:  # noqa: BLE001 - the outcome is what we describe
-        assert_no_secret_in_error(exc, fake_secrets(fake))
+        assert_no_secret_in_error(exc, fake.secrets())
         return _describe_error(cell, op, exc, source_before)
     op.check(cell, result)
     details = []
@@ -559,22 +594,20 @@ def _repeats(records: list[RequestRecord]) -> int:
 
 def _describe_error(cell: Cell, op: Operation, exc: Exception, source_before: str | None) -> str:
     name = type(exc).__name__
-    fake = cell.fake
+    view = cell.view
     if op.upload:
-        target = stored_md5(fake, CONTAINER, TARGET)
+        target = view.md5(CONTAINER, TARGET)
         state = "absent" if target is None else "stored" if target == DATA_MD5 else "PARTIAL"
-        others = [n for n in fake.store.object_names(CONTAINER) if n not in (SOURCE, TARGET)]
+        others = [n for n in view.names(CONTAINER) if n not in (SOURCE, TARGET)]
         if target is None:  # a failed large upload takes its segments with it
-            others += fake.store.object_names(SEGMENTS)
+            others += view.names(SEGMENTS)
         if others != ["dir/z-last.txt"]:
             state += f" | STRAY {others}"
         return f"{name} | {state}"
-    source = fake.store.get_object(CONTAINER, SOURCE)
     unchanged = (
-        source is not None
-        and stored_md5(fake, CONTAINER, SOURCE) == source_before
-        and source.metadata == {"origin": "seed"}
-        and fake.store.get_object(CONTAINER, TARGET) is None
+        view.md5(CONTAINER, SOURCE) == source_before
+        and view.metadata(CONTAINER, SOURCE) == {"origin": "seed"}
+        and not view.exists(CONTAINER, TARGET)
     )
     return name if unchanged else f"{name} | CHANGED"
 

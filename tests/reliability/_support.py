@@ -9,6 +9,7 @@ from typing import Any
 from selectel_objects import ObjectStorage, RetryPolicy, Timeout
 
 from tests.fakeswift import FakeSwift, slo
+from tests.faultproxy import FaultySwift, RealView
 
 TRANSPORTS = ("urllib3", "requests")
 
@@ -88,3 +89,53 @@ def assert_no_secret_in_error(exc: BaseException, secrets: Iterable[str]) -> Non
     shown = "\n".join(exception_texts(exc))
     leaked = [s for s in secrets if s and s in shown]
     assert not leaked, f"{type(exc).__name__} shows {len(leaked)} secret(s)"
+
+
+class FakeView:
+    """What the fake stored, with the interface of ``tests.faultproxy.RealView``."""
+
+    def __init__(self, fake: FakeSwift) -> None:
+        self._fake = fake
+
+    def create_container(self, container: str) -> None:
+        """Create the container (directly in the store: no request)."""
+        self._fake.store.create_container(container)
+
+    def put(
+        self, container: str, name: str, data: bytes, metadata: dict[str, str] | None = None
+    ) -> None:
+        """Store an object (directly in the store: no request)."""
+        self._fake.store.put_object(container, name, data, metadata=metadata or {})
+
+    def md5(self, container: str, name: str) -> str | None:
+        """MD5 of what a GET serves, None when absent."""
+        return stored_md5(self._fake, container, name)
+
+    def exists(self, container: str, name: str) -> bool:
+        """Whether the object is there."""
+        return self._fake.store.get_object(container, name) is not None
+
+    def is_slo(self, container: str, name: str) -> bool:
+        """Whether the object is a static large object."""
+        obj = self._fake.store.get_object(container, name)
+        return obj is not None and obj.is_slo
+
+    def metadata(self, container: str, name: str) -> dict[str, str] | None:
+        """The object's user metadata (names lower-cased)."""
+        obj = self._fake.store.get_object(container, name)
+        return None if obj is None else {k.lower(): v for k, v in obj.metadata.items()}
+
+    def names(self, container: str) -> list[str]:
+        """Object names in listing order."""
+        return self._fake.store.object_names(container)
+
+
+#: The Swift a fault test runs on: the fake, or a real Swift behind the fault proxy.
+FaultTarget = FakeSwift | FaultySwift
+#: How a fault test reads what was stored (the same calls on both targets).
+View = FakeView | RealView
+
+
+def view_of(target: FaultTarget) -> View:
+    """The store reader of a target (``faulty_swift`` fixture)."""
+    return target.view if isinstance(target, FaultySwift) else FakeView(target)

@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 from django_selectel.storages import SelectelStorage
 
-from tests.fakeswift import FakeSwift
 from tests.reliability import _matrix
-from tests.reliability._support import TRANSPORTS
+from tests.reliability._support import TRANSPORTS, FaultTarget
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +52,7 @@ def test_cell(
     op_name: str,
     fault_name: str,
     transport: str,
-    fake_swift: FakeSwift,
+    faulty_swift: FaultTarget,
     dead_storage_url: str,
     django_storage: Callable[[dict[str, Any]], SelectelStorage],
 ) -> None:
@@ -61,7 +60,7 @@ def test_cell(
     fault = _matrix.FAULT_BY_NAME[fault_name]
     expected = _matrix.EXPECTED[op_name][fault_name]
     cell = _matrix.Cell(
-        fake=fake_swift,
+        fake=faulty_swift,
         transport=transport,
         dead_storage_url=dead_storage_url,
         make_django=django_storage,

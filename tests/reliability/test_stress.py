@@ -4,8 +4,9 @@
   ObjectStorage and one shared Django storage, per transport.
 * 4 processes x 4 threads on their own clients that share one FileTokenCache.
 
-Meanwhile a timer thread expires every token of the fake every 0.7 s (2 s for processes),
-and another arms a 503 for the next object request after every 10 requests. Afterwards:
+On the fake, or on a real Swift behind the fault proxy (``faulty_swift``). Meanwhile a timer
+thread expires every token every 0.7 s (2 s for processes), and another arms a 503 for the
+next object request after every 10 requests. Afterwards:
 
 * no operation failed (one-shot streams refused as not rewindable are allowed, and must
   leave the old object in place);
@@ -18,6 +19,7 @@ and another arms a 503 for the next object request after every 10 requests. Afte
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -31,9 +33,8 @@ import pytest
 from django_selectel.storages import SelectelStorage
 from selectel_objects import ObjectStorage, RetryPolicy
 
-from tests.fakeswift import FakeSwift
 from tests.reliability._stress import Workload, ops_per_thread
-from tests.reliability._support import TRANSPORTS, stored_md5
+from tests.reliability._support import TRANSPORTS, FaultTarget, view_of
 
 REPO = Path(__file__).resolve().parents[2]
 CONTAINER = "stress"
@@ -44,8 +45,11 @@ THREADS_PER_PROCESS = 4
 #: for the processes' 8 MiB uploads: the fake checks the token only after reading a body
 #: (Swift checks it on arrival), so an upload that straddles two expiries on a loaded
 #: machine would be refused even after its re-authentication.
-THREADS_EXPIRE_EVERY = 0.7
-PROCESSES_EXPIRE_EVERY = 2.0
+#: Through the fault proxy a real Swift answers slower than the fake: an operation that just
+#: re-authenticated must get its retry in before the next expiry.
+_SLOWER = 3.0 if os.environ.get("SWIFT_TARGET") == "real" else 1.0
+THREADS_EXPIRE_EVERY = 0.7 * _SLOWER
+PROCESSES_EXPIRE_EVERY = 2.0 * _SLOWER
 FIRST_EXPIRY = 0.5
 #: One 503 per this many requests at most: independent of how fast the machine is, so a
 #: request retried 8 times meets 9 of them only by (negligible) chance.
@@ -62,7 +66,7 @@ MEMORY_BOUND = 6 * 1024 * 1024
 class Disturbance:
     """Background threads that expire tokens and inject 503s until stopped."""
 
-    def __init__(self, fake: FakeSwift, expire_every: float) -> None:
+    def __init__(self, fake: FaultTarget, expire_every: float) -> None:
         self.fake = fake
         self._every = expire_every
         self.expiries = 0
@@ -102,17 +106,18 @@ class Disturbance:
             self.fake.faults.reset()
 
 
-def _check_store(fake: FakeSwift, expected: dict[str, str | None]) -> list[str]:
+def _check_store(fake: FaultTarget, expected: dict[str, str | None]) -> list[str]:
     """Names whose stored content is not what the model says (lost, stale or corrupt)."""
     wrong = []
+    view = view_of(fake)
     for name, md5 in sorted(expected.items()):
-        actual = stored_md5(fake, CONTAINER, name)
+        actual = view.md5(CONTAINER, name)
         if actual != md5:
             wrong.append(f"{name}: stored {actual}, expected {md5}")
     return wrong
 
 
-def _statuses(fake: FakeSwift) -> dict[int, int]:
+def _statuses(fake: FaultTarget) -> dict[int, int]:
     counts: dict[int, int] = {}
     for record in list(fake.requests):
         counts[record.status] = counts.get(record.status, 0) + 1
@@ -122,25 +127,25 @@ def _statuses(fake: FakeSwift) -> dict[int, int]:
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_threads_share_clients_under_expiry_and_503s(
-    fake_swift: FakeSwift,
+    faulty_swift: FaultTarget,
     transport: str,
     django_storage: Callable[[dict[str, Any]], SelectelStorage],
 ) -> None:
-    fake_swift.store.create_container(CONTAINER)
+    view_of(faulty_swift).create_container(CONTAINER)
     retry = RetryPolicy(total=8, backoff=0.002, max_backoff=0.02)
     storage = ObjectStorage.swift_v1(
-        auth_url=fake_swift.auth_v1_url,
-        user=fake_swift.v1_user,
-        key=fake_swift.v1_key,
+        auth_url=faulty_swift.auth_v1_url,
+        user=faulty_swift.v1_user,
+        key=faulty_swift.v1_key,
         transport=transport,
         timeout=10.0,
         retry=retry,
     )
     django = django_storage(
         {
-            "user": fake_swift.v1_user,
-            "key": fake_swift.v1_key,
-            "auth_url": fake_swift.auth_v1_url,
+            "user": faulty_swift.v1_user,
+            "key": faulty_swift.v1_key,
+            "auth_url": faulty_swift.auth_v1_url,
             "container": CONTAINER,
             "transport": transport,
             "overwrite_files": True,
@@ -155,7 +160,7 @@ def test_threads_share_clients_under_expiry_and_503s(
         Workload(container, prefix=f"t{i}", seed=i, ops=ops, django=django) for i in range(THREADS)
     ]
     threads = [threading.Thread(target=load.run, daemon=True) for load in loads]
-    with Disturbance(fake_swift, THREADS_EXPIRE_EVERY).running() as disturbance:
+    with Disturbance(faulty_swift, THREADS_EXPIRE_EVERY).running() as disturbance:
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 150
@@ -172,28 +177,28 @@ def test_threads_share_clients_under_expiry_and_503s(
     for load in loads:
         expected.update(load.expected_md5())
     assert sum(md5 is not None for md5 in expected.values()) > THREADS
-    assert _check_store(fake_swift, expected) == []
+    assert _check_store(faulty_swift, expected) == []
 
-    statuses = _statuses(fake_swift)
+    statuses = _statuses(faulty_swift)
     assert disturbance.expiries >= 1 and statuses.get(401, 0) >= 1, "no token expired mid-run"
     assert statuses.get(503, 0) >= 1, "no 503 was injected"
     # Two credentials (the ObjectStorage's and the Django client's): each fetches once at
     # the start and at most once per expiry, because the first 401 invalidates the shared
     # token by compare-and-swap and the other threads wait for that one refresh. An expiry
     # that lands while a refresh is in flight can cost one more; allow 2 such races.
-    auth = fake_swift.count(kind="auth")
+    auth = faulty_swift.count(kind="auth")
     assert 2 <= auth <= 2 * (disturbance.expiries + 1) + 2, (auth, disturbance.expiries)
 
 
 @pytest.mark.timeout(180)
-def test_processes_share_a_file_token_cache(fake_swift: FakeSwift, tmp_path: Path) -> None:
-    fake_swift.store.create_container(CONTAINER)
+def test_processes_share_a_file_token_cache(faulty_swift: FaultTarget, tmp_path: Path) -> None:
+    view_of(faulty_swift).create_container(CONTAINER)
     ops = max(1, ops_per_thread() // 2)
     configs = [
         {
-            "auth_url": fake_swift.auth_v1_url,
-            "user": fake_swift.v1_user,
-            "key": fake_swift.v1_key,
+            "auth_url": faulty_swift.auth_v1_url,
+            "user": faulty_swift.v1_user,
+            "key": faulty_swift.v1_key,
             "cache_dir": str(tmp_path / "tokens"),
             "transport": TRANSPORTS[index % 2],
             "container": CONTAINER,
@@ -206,7 +211,7 @@ def test_processes_share_a_file_token_cache(fake_swift: FakeSwift, tmp_path: Pat
         }
         for index in range(PROCESSES)
     ]
-    with Disturbance(fake_swift, PROCESSES_EXPIRE_EVERY).running() as disturbance:
+    with Disturbance(faulty_swift, PROCESSES_EXPIRE_EVERY).running() as disturbance:
         workers = [
             subprocess.Popen(
                 [sys.executable, "-m", "tests.reliability._stress_worker", json.dumps(config)],
@@ -233,13 +238,13 @@ def test_processes_share_a_file_token_cache(fake_swift: FakeSwift, tmp_path: Pat
         expected.update(report["expected"])
     big = [name for name in expected if name.endswith("/big.bin")]
     assert len(big) == PROCESSES * THREADS_PER_PROCESS
-    assert _check_store(fake_swift, expected) == []
+    assert _check_store(faulty_swift, expected) == []
 
-    statuses = _statuses(fake_swift)
+    statuses = _statuses(faulty_swift)
     assert disturbance.expiries >= 1 and statuses.get(401, 0) >= 1, "no token expired mid-run"
     # One token for all processes: the FileTokenCache lock makes one process fetch while the
     # others wait and then read the cache; a 401 drops the cached token only if it is still
     # the one that failed. So one fetch at the start and one per expiry, plus at most one
     # per process for an expiry that lands while a fetch is in flight.
-    auth = fake_swift.count(kind="auth")
+    auth = faulty_swift.count(kind="auth")
     assert 1 <= auth <= disturbance.expiries + 1 + PROCESSES, (auth, disturbance.expiries)

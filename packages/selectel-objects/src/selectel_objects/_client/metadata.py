@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -36,9 +38,17 @@ class MetadataMethods(ObjectMethods):
     ) -> CopyResult:
         """Copy object ``name`` on the server to ``dest_container`` / ``dest_name`` (default:
         the same name). The copy keeps the source's metadata, updated by ``metadata``, or only
-        ``metadata`` with ``fresh_metadata=True``. The destination container must exist.
+        ``metadata`` with ``fresh_metadata=True`` (then a ``None`` value leaves the key out;
+        without it ``None`` is refused: a copy cannot drop a source key). The destination
+        container must exist.
         """
         check_object_name(name)
+        if not fresh_metadata and metadata and any(v is None for v in metadata.values()):
+            # A copy merges the source's metadata with these keys; Swift cannot drop one
+            # there (an empty value is stored as such).
+            raise ValueError(
+                "metadata: None (remove the key) needs fresh_metadata=True in copy_object"
+            )
         target = (
             dest_container.name if isinstance(dest_container, ContainerBase) else dest_container
         )
@@ -76,10 +86,18 @@ class MetadataMethods(ObjectMethods):
 
         Swift drops every ``X-Object-Meta-*`` key, ``Cache-Control``, ``Content-Disposition``,
         ``Content-Encoding`` and ``X-Delete-At`` not sent again. To change some keys and keep
-        the rest, use :meth:`update_object_metadata`.
+        the rest, use :meth:`update_object_metadata`. A ``None`` value leaves the key out.
+        ``delete_after`` is sent as the absolute ``X-Delete-At`` it means now (this machine's
+        clock), so that a retried POST does not push the deletion back.
         """
         check_object_name(name)
         when = int(delete_at.timestamp()) if isinstance(delete_at, datetime) else delete_at
+        if delete_after is not None:
+            if when is not None:
+                raise ValueError("give delete_at or delete_after, not both")
+            # Computed once: a POST sent again (its answer lost) must not restart the clock,
+            # as a relative X-Delete-After would.
+            when = math.ceil(time.time()) + int(delete_after)
         self._pipeline.send(
             ops.build_post_object_request(
                 self._name,
@@ -91,7 +109,6 @@ class MetadataMethods(ObjectMethods):
                     content_disposition=content_disposition,
                     content_encoding=content_encoding,
                     delete_at=when,
-                    delete_after=delete_after,
                     headers=headers,
                 ),
             )

@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import Mapping
 from datetime import datetime
 
+import attrs
+
 from selectel_objects._client.base import ByteRange, guess_type, range_value
 from selectel_objects._client.containers import ContainerMethods
 from selectel_objects._client.reader import ObjectReader
@@ -18,6 +20,7 @@ from selectel_objects._protocol._generated.models import (
     ObjectInfo,
     PutResult,
 )
+from selectel_objects._protocol.codec import MD5_HEX
 from selectel_objects._protocol.http import HttpResponse
 from selectel_objects._protocol.names import (
     check_object_name,
@@ -50,6 +53,7 @@ class ObjectMethods(ContainerMethods):
         delete_after: int | None = None,
         if_none_match: bool = False,
         content_length: int | None = None,
+        etag: str | None = None,
         headers: Mapping[str, str] | None = None,
         progress: Progress | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -60,14 +64,19 @@ class ObjectMethods(ContainerMethods):
         position) or an iterable of bytes (streamed chunked unless ``content_length`` is
         given). Nothing is read into memory beyond ``chunk_size`` at a time.
 
-        Integrity: bytes are sent with their MD5 as ``ETag`` (Swift refuses a corrupted body
-        with 422, which is retried); streamed data is hashed on the way and compared with the
-        ETag Swift returns -- on a mismatch the object is deleted and
-        :class:`ChecksumMismatchError` raised.
+        Integrity: bytes (and streams given their MD5 as ``etag``) are sent with it as
+        ``ETag``, so Swift refuses a body that does not hash to it with 422 (retried) before
+        the name is visible; a success answer then stands for that MD5. Other streamed data is
+        hashed on the way and compared with the ETag Swift returns. On a mismatch the client
+        asks Swift again (HEAD) before it touches anything: the stored ETag is the data's
+        (the answer was damaged on the way) -> success; it is the one the answer named (Swift
+        stored other bytes) -> the object is deleted; anything else (another writer, no
+        answer) -> left alone. The last two raise :class:`ChecksumMismatchError`.
 
         Retries: bytes, str and seekable files are rewound and resent; a one-shot stream that
         needed a retry raises :class:`NotRewindableError` instead.
 
+        ``metadata``: ``X-Object-Meta-*`` values (str); a ``None`` value leaves the key out.
         ``content_type`` defaults to a guess from the name. ``if_none_match=True`` only creates:
         :class:`AlreadyExistsError` when the object exists. ``delete_at`` (Unix time or an
         aware datetime) / ``delete_after`` (seconds) make Swift delete it later.
@@ -77,6 +86,13 @@ class ObjectMethods(ContainerMethods):
         body = UploadBody(
             data, content_length=content_length, progress=progress, chunk_size=chunk_size
         )
+        if etag is not None:
+            given = etag.strip().strip('"').lower()
+            if not MD5_HEX.fullmatch(given):
+                raise ValueError(f"etag must be an MD5 hex digest, not {etag!r}")
+            if body.md5 is not None and body.md5 != given:
+                raise ValueError(f"etag={etag!r} but the data hashes to {body.md5}")
+            body.md5 = given
         if content_type is None:
             content_type = guess_type(name)
             if isinstance(data, str) and content_type.startswith("text/"):
@@ -110,15 +126,35 @@ class ObjectMethods(ContainerMethods):
         if response.status == 412:
             return self._created_by_this_upload(name, body)
         result = ops.parse_put_object_response(response.headers)
-        if body.md5 is None and result.etag is not None and result.etag != body.sent_md5:
-            self._delete_quietly(name)
-            raise ChecksumMismatchError(
-                f"{self._name}/{name}: Swift stored ETag {result.etag} but the data sent hashes "
-                f"to {body.sent_md5}; the object was deleted",
-                status=response.status,
-                request_id=result.request_id,
-            )
+        if body.md5 is not None:
+            # Swift checked the body against the ETag sent (422 otherwise): a different ETag in
+            # its answer was changed on the way.
+            return attrs.evolve(result, etag=body.md5)
+        if result.etag is not None and result.etag != body.sent_md5:
+            return self._verify_stored(name, result, body.sent_md5, response.status)
         return result
+
+    def _verify_stored(
+        self, name: str, answered: PutResult, sent: str | None, status: int
+    ) -> PutResult:
+        """The PUT's answer names another ETag than the data sent: ask Swift what it has."""
+        try:
+            stored: str | None = self.head_object(name).etag
+        except ObjectStorageError:
+            stored = None
+        if stored is not None and stored == sent:
+            return attrs.evolve(answered, etag=stored)
+        if stored is not None and stored == answered.etag:
+            self._delete_quietly(name)
+            outcome = "the object was deleted"
+        else:
+            outcome = f"left as it is (Swift now has ETag {stored})"
+        raise ChecksumMismatchError(
+            f"{self._name}/{name}: Swift stored ETag {answered.etag} but the data sent hashes "
+            f"to {sent}; {outcome}",
+            status=status,
+            request_id=answered.request_id,
+        )
 
     def _created_by_this_upload(self, name: str, body: UploadBody) -> PutResult:
         info = self.head_object(name)

@@ -143,7 +143,8 @@ class Upload:
             return
         for index in itertools.count():
             known = stored.get(index)
-            hasher = hashlib.md5(usedforsecurity=False) if known else None
+            # Hashed while spooled: the segment goes with its MD5, which Swift checks.
+            hasher = hashlib.md5(usedforsecurity=False)
             spool, size = source.spool(self._segment_size, hasher)
             if not size:
                 spool.close()
@@ -154,41 +155,44 @@ class Upload:
                     f"the data needs more than {DEFAULT_MAX_SEGMENTS} segments of "
                     f"{self._segment_size} bytes; raise segment_size"
                 )
-            if known and hasher and self._matches(known, size, hasher.hexdigest()):
+            md5 = hasher.hexdigest()
+            if known and self._matches(known, size, md5):
                 spool.close()
                 self._count_skipped(size)
                 yield index, self._info(index, known.etag, size)
                 continue
-            yield index, functools.partial(self._spooled_segment, index, spool, size)
+            yield index, functools.partial(self._spooled_segment, index, spool, size, md5)
 
     def _file_segment(self, index: int, part: Slice, stored: Mapping[int, _Stored]) -> SegmentInfo:
         size = part.seek(0, io.SEEK_END)
         part.seek(0)
+        # Read once for the MD5 before sending: Swift then checks the segment against it (422)
+        # instead of the client trusting the ETag of an answer that may be damaged on the way.
+        hasher = hashlib.md5(usedforsecurity=False)
+        while chunk := part.read(DEFAULT_CHUNK_SIZE):
+            hasher.update(chunk)
+        part.seek(0)
         known = stored.get(index)
-        if known is not None and known.size == size:
-            hasher = hashlib.md5(usedforsecurity=False)
-            while chunk := part.read(DEFAULT_CHUNK_SIZE):
-                hasher.update(chunk)
-            part.seek(0)
-            if self._matches(known, size, hasher.hexdigest()):
-                self._count_skipped(size)
-                return self._info(index, known.etag, size)
-        return self._put(index, part, size)
+        if known is not None and self._matches(known, size, hasher.hexdigest()):
+            self._count_skipped(size)
+            return self._info(index, known.etag, size)
+        return self._put(index, part, size, hasher.hexdigest())
 
-    def _spooled_segment(self, index: int, spool: Any, size: int) -> SegmentInfo:
+    def _spooled_segment(self, index: int, spool: Any, size: int, md5: str) -> SegmentInfo:
         with spool:
-            return self._put(index, spool, size)
+            return self._put(index, spool, size, md5)
 
-    def _put(self, index: int, body: Any, size: int) -> SegmentInfo:
+    def _put(self, index: int, body: Any, size: int, md5: str) -> SegmentInfo:
         self._attempted = True
         result = self._store.put_object(
             self._segment_name(index),
             body,
             content_length=size,
             content_type="application/octet-stream",
+            etag=md5,
             progress=lambda sent, _total: self._report(index, sent),
         )
-        assert result.etag is not None  # put_object checked it against the data sent
+        assert result.etag is not None  # the MD5 sent, which Swift checked
         info = self._info(index, result.etag, size)
         with self._lock:
             self._uploaded.append(info)

@@ -227,17 +227,19 @@ def put_meta(
     meta: Mapping[str, str | None] | None,
     remove_prefix: str | None = None,
 ) -> None:
-    """Add ``<prefix><key>: value`` headers to ``out``; ``None`` removes the key.
+    """Add ``<prefix><key>: value`` headers to ``out``; ``None`` means the key is not there
+    afterwards.
 
-    Removal uses ``remove_prefix`` (``X-Remove-...-Meta-``) when the operation has one, else an
-    empty value, which Swift also treats as removal.
+    Removal uses ``remove_prefix`` (``X-Remove-...-Meta-``) when the operation has one. An
+    object's PUT/POST replaces all its metadata, so there a ``None`` key is simply not sent
+    (Swift would store an empty value); a container PUT takes an empty value as removal.
     """
     for key, value in (meta or {}).items():
         _check_meta_key(key)
         if value is None:
             if remove_prefix is not None:
                 out[f"{remove_prefix}{key}"] = "x"
-            else:
+            elif prefix != "X-Object-Meta-":
                 out[f"{prefix}{key}"] = ""
         else:
             out[f"{prefix}{key}"] = encode_value(value, f"metadata value for {key!r}")

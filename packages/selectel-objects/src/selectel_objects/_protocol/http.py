@@ -42,6 +42,22 @@ _T = TypeVar("_T")
 RequestBody = bytes | Iterable[bytes] | None
 
 
+_BREAKS = ("\r", "\n", "\x00")
+
+
+def _check_extra(name: str, value: str) -> None:
+    """Refuse what would split or end the header block (``headers=`` of every operation)."""
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise TypeError(
+            f"headers=: names and values must be str, not {type(name).__name__}: "
+            f"{type(value).__name__} (header {name!r})"
+        )
+    if not name or ":" in name or any(c in name for c in (*_BREAKS, " ", "\t")):
+        raise ValueError(f"headers=: {name!r} is not a valid header name")
+    if any(c in value for c in _BREAKS):
+        raise ValueError(f"headers=: the value of {name!r} contains a line break or NUL")
+
+
 class Headers(Mapping[str, str]):
     """An immutable, case-insensitive header mapping that keeps the names as given.
 
@@ -110,6 +126,7 @@ class Headers(Mapping[str, str]):
         values = self._values.copy()
         names = self._names.copy()
         for name, value in extra.items():
+            _check_extra(name, value)
             key = name.lower()
             values[key] = value
             names[key] = name
