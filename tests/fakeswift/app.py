@@ -30,7 +30,6 @@ from tests.fakeswift.replies import Reply, error, wire_value
 from tests.fakeswift.server import CLOSE_KEY, Delivery, RawResponse
 from tests.fakeswift.store import Account, Clock, Store
 
-
 if TYPE_CHECKING:
     from pytest_httpserver import HTTPServer
     from selectel_auth import KeystoneCredential, SwiftV1Credential

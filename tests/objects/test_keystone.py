@@ -16,8 +16,8 @@ import pytest
 from selectel_objects import AuthorizationError, ObjectStorage, RetryPolicy
 
 from tests.auth.conftest import CountingSender
-from tests.fakeswift.v3target import FAKE_HAS_NO_READER, reader_v3_credential, revoke
 from tests.fakeswift.plugin import REAL_TARGET
+from tests.fakeswift.v3target import FAKE_HAS_NO_READER, reader_v3_credential, revoke
 
 if TYPE_CHECKING:
     from tests.fakeswift import FakeSwift
