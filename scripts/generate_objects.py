@@ -30,7 +30,7 @@ DESCRIPTION = ROOT / "packages" / "selectel-objects" / "api" / "swift.toml"
 OUTPUT = ROOT / "packages" / "selectel-objects" / "src" / "selectel_objects" / "_generated"
 
 HEADER_TYPES = {"str", "int", "float", "bool", "etag", "http_date", "meta"}
-JSON_TYPES = {"str", "int", "iso_date"}
+JSON_TYPES = {"str", "int", "etag", "iso_date"}
 PARAM_TYPES = {"str", "int", "http_date", "flag", "meta"}
 METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE", "COPY"}
 # Path placeholders and how each is URL-encoded.
@@ -68,6 +68,7 @@ HEADER_READER = {
 JSON_READER = {
     "str": "{v} if type({v}) is str else None",
     "int": "{v} if type({v}) is int else None",
+    "etag": "_codec.to_etag({v}) if type({v}) is str else None",
     "iso_date": "_codec.to_iso_date({v})",
 }
 PARAM_PY = {

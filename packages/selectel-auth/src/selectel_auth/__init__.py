@@ -5,7 +5,7 @@ Standard library only. Credentials follow the :class:`TokenCredential` protocol:
 """
 
 from selectel_auth._cache import FileTokenCache, MemoryTokenCache
-from selectel_auth._env import credential_from_env
+from selectel_auth._env import credential_from_env, infer_auth_version
 from selectel_auth._errors import (
     AuthConfigError,
     AuthError,
@@ -35,5 +35,6 @@ __all__ = [
     "TokenCache",
     "TokenCredential",
     "credential_from_env",
+    "infer_auth_version",
 ]
 __version__ = "0.1.0"
