@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-_CHUNK = 1 << 20
+_CHUNK = 256 * 1024  # small enough that Ctrl-C and the bar react quickly
 _PART_SUFFIX = ".part"
 MTIME_KEY = "mtime"  # X-Object-Meta-Mtime, as swift sets it
 
