@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,9 +38,7 @@ def test_list_json_fields_prefix_and_delimiter(loaded: Cli, capsys: Capsys) -> N
     assert set(rows[0]) == {"name", "size", "etag", "content_type", "last_modified", "large"}
     assert rows[0]["size"] == 500 and rows[0]["large"] is False
     assert rows[0]["last_modified"].endswith("Z")
-    folded = json.loads(
-        loaded("list", "c", "--json", "-p", "site/", "-d", "/", capsys=capsys).out
-    )
+    folded = json.loads(loaded("list", "c", "--json", "-p", "site/", "-d", "/", capsys=capsys).out)
     assert folded[0]["name"] == "site/a.txt"
     assert folded[1] == {"subdir": "site/docs/"}
 
@@ -85,7 +84,14 @@ def test_post_container_object_account(loaded: Cli, capsys: Capsys) -> None:
 def test_copy_to_another_container(loaded: Cli, capsys: Capsys) -> None:
     assert loaded("post", "backup", capsys=capsys).code == 0
     result = loaded(
-        "copy", "c", "site/a.txt", "-d", "/backup/a-copy.txt", "-m", "copied:yes", "--json",
+        "copy",
+        "c",
+        "site/a.txt",
+        "-d",
+        "/backup/a-copy.txt",
+        "-m",
+        "copied:yes",
+        "--json",
         capsys=capsys,
     )
     assert result.code == 0
@@ -102,7 +108,7 @@ def test_tempurl_serves_the_object_for_a_day(loaded: Cli, capsys: Capsys) -> Non
     assert result.code == 0
     url = result.out.strip()
     assert "temp_url_sig=" in url and "temp_url_expires=" in url
-    with urllib.request.urlopen(url, timeout=10) as reply:  # noqa: S310 - our own test server
+    with urllib.request.urlopen(url, timeout=10) as reply:
         assert reply.read() == b"alpha"
     explicit = loaded("tempurl", "c", "site/a.txt", "--key", "other", capsys=capsys).out
     assert explicit.strip() != url
@@ -143,12 +149,14 @@ def test_exit_codes(cli: Cli, capsys: Capsys, tmp_path: Path) -> None:
     assert "wrong-key" not in denied.err
 
 
-def test_environment_families(cli: Cli, capsys: Capsys, target: object) -> None:
+def test_environment_families(cli: Cli, capsys: Capsys, target: Any) -> None:
     # OS_* works as swift users have it, a static token too; SELECTEL_* wins over both.
     from selectel_auth import SwiftV1Credential
 
     credential = SwiftV1Credential(
-        user=target.v1_user, key=target.v1_key, auth_url=target.auth_v1_url  # type: ignore[attr-defined]
+        user=target.v1_user,
+        key=target.v1_key,
+        auth_url=target.auth_v1_url,
     )
     token = credential.get_token()
     cli.env = {

@@ -29,8 +29,12 @@ def test_sync_up_uploads_changes_and_deletes_extras(cli: Cli, capsys: Capsys) ->
     assert _remote(cli, capsys) == ["www/css/site.css", "www/img/logo.png", "www/index.html"]
     (cli.cwd / "site" / "index.html").write_bytes(b"<h1>new</h1>")
     (cli.cwd / "site" / "css" / "site.css").unlink()
-    assert cli("upload", "web", "site/index.html", "--object-name", "www2/keep", "-q",
-               capsys=capsys).code == 0
+    assert (
+        cli(
+            "upload", "web", "site/index.html", "--object-name", "www2/keep", "-q", capsys=capsys
+        ).code
+        == 0
+    )
     plan = cli("sync", "site", "swift://web/www", "--delete", "--dry-run", capsys=capsys)
     assert plan.code == 0
     assert plan.out.splitlines() == [
@@ -76,10 +80,12 @@ def test_sync_down_mirrors_and_deletes_local_extras(cli: Cli, capsys: Capsys) ->
 
 def test_sync_down_of_large_objects_compares_their_etag(cli: Cli, capsys: Capsys) -> None:
     make_tree(cli.cwd / "site", {"big.bin": os.urandom(150_000)})
-    assert cli("sync", "site", "swift://web", "--segment-size", "64K", "-q",
-               capsys=capsys).code == 0
-    assert cli("sync", "swift://web", "back", "--segment-size", "64K", "-q",
-               capsys=capsys).code == 0
+    assert (
+        cli("sync", "site", "swift://web", "--segment-size", "64K", "-q", capsys=capsys).code == 0
+    )
+    assert (
+        cli("sync", "swift://web", "back", "--segment-size", "64K", "-q", capsys=capsys).code == 0
+    )
     assert _tree(cli.cwd / "back") == _tree(cli.cwd / "site")
     again = cli("sync", "swift://web", "back", "--segment-size", "64K", capsys=capsys)
     assert "1 file (1 skipped)" in again.err

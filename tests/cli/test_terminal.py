@@ -51,8 +51,10 @@ def test_the_bar_is_drawn_in_place_on_a_terminal(cli: Cli) -> None:
     bars = [part for part in screen.split(CLEAR) if part]
     assert any(re.search(r"upload \d+/40 files  .*B/.* B/s", bar) for bar in bars), bars
     # The bar is replaced by the summary, and nothing printed a line per file.
-    assert screen.rstrip().splitlines()[-1].endswith(
-        screen.rstrip().rsplit(CLEAR, 1)[-1].splitlines()[-1]
+    assert (
+        screen.rstrip()
+        .splitlines()[-1]
+        .endswith(screen.rstrip().rsplit(CLEAR, 1)[-1].splitlines()[-1])
     )
     assert screen.count("\n") <= 2
     assert "upload: 40 files, 781.2 KiB" in screen
@@ -69,8 +71,9 @@ def test_bar_shows_rate_and_eta_mid_transfer(fake_swift: FakeSwift, cli: Cli) ->
     fake_swift.delay_next(0.3, times=6, method="PUT", kind="object")
     code, screen = _run_on_pty(cli, "upload", "c", "d", "--threads", "1")
     assert code == 0, screen
-    assert re.search(r"\[#+ *\] upload [1-7]/8 files  \d+\.\d KiB/390\.6 KiB  .* ETA \d:\d\d",
-                     screen), screen
+    assert re.search(
+        r"\[#+ *\] upload [1-7]/8 files  \d+\.\d KiB/390\.6 KiB  .* ETA \d:\d\d", screen
+    ), screen
 
 
 def _wait_for(check: object, timeout: float = 20) -> None:
@@ -104,7 +107,7 @@ def test_ctrl_c_mid_download_keeps_a_resumable_partial_file(
     assert cli("download", "c", "big.bin", "-D", "out", "-q", capsys=capsys).code == 0
     assert (out / "big.bin").read_bytes() == data
     [get] = [r for r in fake_swift.requests if r.method == "GET" and r.kind == "object"]
-    assert dict((k.lower(), v) for k, v in get.headers.items())["range"] == f"bytes={kept}-"
+    assert {k.lower(): v for k, v in get.headers.items()}["range"] == f"bytes={kept}-"
 
 
 def test_ctrl_c_mid_upload_stores_no_partial_object(

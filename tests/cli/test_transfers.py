@@ -35,7 +35,7 @@ def test_upload_and_download_a_folder(cli: Cli, capsys: Capsys) -> None:
     down = cli("download", "c", "-D", "restore", capsys=capsys)
     assert down.code == 0, down.err
     assert _tree(cli.cwd / "restore" / "site") == files
-    assert not [p for p in (cli.cwd / "restore").rglob(".*")]  # no partial files left
+    assert not list((cli.cwd / "restore").rglob(".*"))  # no partial files left
 
 
 def test_object_name_prefix_and_output_file(cli: Cli, capsys: Capsys) -> None:
@@ -83,7 +83,7 @@ def test_missing_paths_symlink_loops_and_refused_names(cli: Cli, capsys: Capsys)
     long_dir = root.joinpath(*["x" * 200] * 6)
     long_dir.mkdir(parents=True)
     (long_dir / "deep.txt").write_bytes(b"too long a name")
-    with open(os.fsencode(root) + b"/bad-\xff.txt", "wb") as bad:  # noqa: PTH123 - bytes path
+    with open(os.fsencode(root) + b"/bad-\xff.txt", "wb") as bad:
         bad.write(b"not utf-8")
     result = cli("upload", "c", "d", "missing-dir", capsys=capsys)
     assert result.code == 1
@@ -200,6 +200,16 @@ def test_python_m_runs_the_console_script_entry() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "selectel_objects.cli", "--help"], capture_output=True, check=True
     ).stdout.decode()
-    for command in ("stat", "list", "upload", "download", "delete", "copy", "post", "tempurl",
-                    "capabilities", "sync"):
+    for command in (
+        "stat",
+        "list",
+        "upload",
+        "download",
+        "delete",
+        "copy",
+        "post",
+        "tempurl",
+        "capabilities",
+        "sync",
+    ):
         assert command in out

@@ -54,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _global_options() -> argparse.ArgumentParser:
+def _global_options() -> _Parser:
     common = _Parser(add_help=False, allow_abbrev=False)
     auth = common.add_argument_group("authentication (flags win over the environment)")
     auth.add_argument("--auth-url", help="identity endpoint (SELECTEL_AUTH_URL, OS_AUTH_URL)")

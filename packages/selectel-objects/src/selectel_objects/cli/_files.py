@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterable
+from os.path import commonpath
 from typing import Any
 
 from selectel_objects import (
@@ -17,7 +17,6 @@ from selectel_objects import (
     SubdirEntry,
 )
 from selectel_objects.cli._context import (
-    EXIT_NOT_FOUND,
     EXIT_OK,
     Run,
     UsageError,
@@ -109,7 +108,7 @@ def upload(run: Run) -> int:
 
 
 def _common_prefix(names: Iterable[str]) -> str:
-    prefix = os.path.commonprefix(list(names))
+    prefix = commonpath(list(names))
     return prefix[: prefix.rfind("/") + 1]
 
 

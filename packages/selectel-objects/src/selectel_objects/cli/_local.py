@@ -92,12 +92,12 @@ def walk(path: str, name: str | None = None) -> Iterator[LocalFile | WalkError]:
     """
     base = _given_name(path) if name is None else name
     try:
-        info = os.stat(path)
+        info = Path(path).stat()
     except OSError as exc:
         yield WalkError(path, _os_reason(exc, path))
         return
     if stat.S_ISREG(info.st_mode):
-        yield LocalFile(path, base or os.path.basename(path), info.st_size, info.st_mtime)
+        yield LocalFile(path, base or Path(path).name, info.st_size, info.st_mtime)
         return
     if not stat.S_ISDIR(info.st_mode):
         yield WalkError(path, "not a regular file or folder")
@@ -135,7 +135,7 @@ def _walk_dir(
 
 def _os_reason(exc: OSError, path: str) -> str:
     if isinstance(exc, FileNotFoundError):
-        return "no such file or folder" if not os.path.islink(path) else "dangling symbolic link"
+        return "dangling symbolic link" if Path(path).is_symlink() else "no such file or folder"
     if exc.errno == 40:  # ELOOP
         return "symbolic link loop"
     return exc.strerror or str(exc)
@@ -149,7 +149,7 @@ def local_path(root: str, name: str, strip: str = "") -> str | None:
     parts = rest.split("/")
     if not rest or any(p in ("", ".", "..") for p in parts) or "\x00" in rest:
         return None
-    return os.path.join(root, *parts)
+    return str(Path(root).joinpath(*parts))
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def checksums(path: str, segment_size: int) -> Checksums:
     pieces: list[str] = []
     segment = hashlib.md5(usedforsecurity=False)
     in_segment = size = 0
-    with open(path, "rb") as file:
+    with Path(path).open("rb") as file:
         while chunk := file.read(_READ):
             whole.update(chunk)
             size += len(chunk)

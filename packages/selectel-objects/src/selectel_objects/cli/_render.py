@@ -130,9 +130,8 @@ def _text_lines(fields: Mapping[str, Any]) -> Iterator[str]:
             continue
         if value is None:
             continue
-        if key == "bytes" or key == "size":
-            value = f"{value} ({human_bytes(value)})"
-        yield f"{key:>{width}}: {value}"
+        shown = f"{value} ({human_bytes(value)})" if key in {"bytes", "size"} else value
+        yield f"{key:>{width}}: {shown}"
 
 
 def write_text_stat(out: TextIO, fields: Mapping[str, Any]) -> None:

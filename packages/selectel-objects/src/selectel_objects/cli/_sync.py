@@ -11,11 +11,16 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
 
 from selectel_objects import Container, ObjectEntry, SubdirEntry
 from selectel_objects.cli._context import Run, UsageError, exit_code
 from selectel_objects.cli._files import delete_names, gather, transfer_down, transfer_up
 from selectel_objects.cli._local import LocalFile, checksums, local_path, shown, walk
+
+T = TypeVar("T")
 
 __all__ = ["REMOTE_SCHEME", "parse_remote", "remote_index", "sync", "unchanged"]
 
@@ -54,18 +59,18 @@ def unchanged(item: LocalFile, index: dict[str, ObjectEntry], segment_size: int)
 
 def _local_same(path: str, entry: ObjectEntry, segment_size: int) -> bool:
     try:
-        if os.stat(path).st_size != entry.size:
+        if Path(path).stat().st_size != entry.size:
             return False
         return checksums(path, segment_size).matches(entry.size, entry.etag, entry.slo_etag)
     except OSError:
         return False
 
 
-def _parallel_filter(items: list, keep: object, threads: int) -> list:  # type: ignore[type-arg]
+def _parallel_filter(items: list[T], keep: Callable[[T], bool], threads: int) -> list[T]:
     # Hashing releases the GIL: checking files in threads overlaps disk and CPU.
     with concurrent.futures.ThreadPoolExecutor(max(1, threads)) as pool:
-        flags = list(pool.map(keep, items))  # type: ignore[arg-type]
-    return [item for item, flag in zip(items, flags) if flag]
+        flags = list(pool.map(keep, items))
+    return [item for item, flag in zip(items, flags, strict=True) if flag]
 
 
 def sync(run: Run) -> int:
@@ -82,7 +87,7 @@ def sync(run: Run) -> int:
 
 def _sync_up(run: Run, root: str, container_name: str, prefix: str) -> int:
     args = run.args
-    if not os.path.isdir(root):
+    if not Path(root).is_dir():
         raise UsageError(f"{root!r} is not a folder")
     options = run.options()
     progress = run.progress("sync")
@@ -90,13 +95,13 @@ def _sync_up(run: Run, root: str, container_name: str, prefix: str) -> int:
     files = [
         f
         for f in gather([(root, prefix.rstrip("/"))], failures, "sync")
-        if not _PARTIAL.match(os.path.basename(f.path))
+        if not _PARTIAL.match(Path(f.path).name)
     ]
     container = run.storage.container(container_name)
     try:
         index = remote_index(container, prefix)
         exists = True
-    except Exception as exc:  # noqa: BLE001 - only a missing container is fine here
+    except Exception as exc:
         from selectel_objects import NotFoundError  # noqa: PLC0415
 
         if not isinstance(exc, NotFoundError):
@@ -146,12 +151,15 @@ def _sync_down(run: Run, container_name: str, prefix: str, root: str) -> int:
         wanted, lambda w: not _local_same(w[1], w[2], options.segment_size), options.threads
     )
     extras: list[str] = []
-    if args.delete and os.path.isdir(root):
+    if args.delete and Path(root).is_dir():
         targets = {os.path.normpath(t) for _, t, _ in wanted}
         for item in walk(root, ""):
-            if isinstance(item, LocalFile) and os.path.normpath(item.path) not in targets:
-                if not _PARTIAL.match(os.path.basename(item.path)):
-                    extras.append(item.path)
+            if (
+                isinstance(item, LocalFile)
+                and os.path.normpath(item.path) not in targets
+                and not _PARTIAL.match(Path(item.path).name)
+            ):
+                extras.append(item.path)
         if extras and failures:
             progress.note("sync: not deleting anything: some objects could not be placed")
             extras = []
@@ -165,7 +173,7 @@ def _sync_down(run: Run, container_name: str, prefix: str, root: str) -> int:
     if not failures:
         for path in extras:
             try:
-                os.unlink(path)
+                Path(path).unlink()
                 run.say(f"deleted {shown(path)}")
             except OSError as exc:
                 failures.add(f"delete {shown(path)}", exc.strerror or str(exc))

@@ -17,6 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from selectel_auth import AuthError
@@ -164,7 +165,7 @@ def upload_file(
 ) -> None:
     """Upload one file as object ``item.name`` (segmented above the segment size)."""
     counter = _Counter(progress, options.cancel)
-    with open(item.path, "rb") as file:
+    with Path(item.path).open("rb") as file:
         size = os.fstat(file.fileno()).st_size
         metadata = {MTIME_KEY: f"{item.mtime:.6f}", **options.metadata}
         common: dict[str, Any] = {
@@ -189,26 +190,26 @@ def upload_file(
 
 def partial_path(target: str, etag: str | None) -> str:
     """The hidden file a download of ``target`` (an object with ``etag``) is written to."""
-    folder, base = os.path.split(target)
+    path = Path(target)
     tag = (etag or "unknown")[:40]
-    name = f".{base}.{tag}{_PART_SUFFIX}"
+    name = f".{path.name}.{tag}{_PART_SUFFIX}"
     if len(os.fsencode(name)) > 255:  # the usual file name limit
-        digest = hashlib.sha1(os.fsencode(base), usedforsecurity=False).hexdigest()[:20]
+        digest = hashlib.sha1(os.fsencode(path.name), usedforsecurity=False).hexdigest()[:20]
         name = f".selectel-{digest}.{tag}{_PART_SUFFIX}"
-    return os.path.join(folder, name)
+    return str(path.with_name(name))
 
 
 def _stale_partials(target: str, keep: str) -> list[str]:
-    folder, base = os.path.split(target)
-    prefix = f".{base}."
+    path = Path(target)
+    prefix = f".{path.name}."
     try:
-        names = os.listdir(folder or ".")
+        siblings = list(path.parent.iterdir())
     except OSError:
         return []
     return [
-        os.path.join(folder, n)
-        for n in names
-        if n.startswith(prefix) and n.endswith(_PART_SUFFIX) and os.path.join(folder, n) != keep
+        str(p)
+        for p in siblings
+        if p.name.startswith(prefix) and p.name.endswith(_PART_SUFFIX) and str(p) != keep
     ]
 
 
@@ -227,10 +228,10 @@ def download_object(
     finds it. A partial file of the same ETag is resumed."""
     if etag is None:
         etag = container.head_object(name).etag
-    os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
     part = partial_path(target, etag)
     for stale in _stale_partials(target, part):
-        os.unlink(stale)
+        Path(stale).unlink(missing_ok=True)
     hasher = hashlib.md5(usedforsecurity=False)
     offset = _hash_existing(part, hasher) if etag else 0
     counter = _Counter(progress, options.cancel)
@@ -252,7 +253,7 @@ def download_object(
     written = offset
     info = reader.info if reader is not None else container.head_object(name)
     try:
-        with open(part, "ab" if offset else "wb") as out:
+        with Path(part).open("ab" if offset else "wb") as out:
             if reader is not None:
                 for chunk in reader.iter_chunks(_CHUNK):
                     if options.cancel.is_set():
@@ -269,9 +270,9 @@ def download_object(
         raise Fault(f"got {written} of {total} bytes; run again to resume")
     large = info.static_large_object or info.object_manifest is not None
     if not large and info.etag and hasher.hexdigest() != info.etag:
-        os.unlink(part)
+        Path(part).unlink()
         raise Fault(f"MD5 {hasher.hexdigest()} does not match the ETag {info.etag}; discarded")
-    os.replace(part, target)
+    Path(part).replace(target)
     mtime = info.metadata.get(MTIME_KEY)
     if mtime:
         try:
@@ -293,7 +294,7 @@ def _total_size(info: Any) -> int | None:
 
 def _hash_existing(part: str, hasher: Any) -> int:
     try:
-        with open(part, "rb") as file:
+        with Path(part).open("rb") as file:
             size = 0
             while chunk := file.read(_CHUNK):
                 hasher.update(chunk)
