@@ -41,7 +41,7 @@ for _name in ("SWIFT_TARGET", "SWIFT_AUTH_URL", "SWIFT_USER", "SWIFT_KEY"):
     ENV.pop(_name, None)
 # Its own run dir: a developer's instance in the default one is neither reused nor stopped.
 REAL_SWIFT_RUN_DIR = ROOT / ".tmp" / "realswift-test"
-REAL_SWIFT_SUITES = ("tests/auth", "tests/objects", "tests/djangostorage")
+REAL_SWIFT_SUITES = ("tests/auth", "tests/objects", "tests/cli", "tests/djangostorage")
 REAL_SWIFT_PARITY = "tests/fakeswift/test_parity.py"
 
 

