@@ -7,7 +7,7 @@ installs the locked workspace, then runs every check CI runs, in order:
   types       mypy --strict over the packages, tests and scripts
   codegen     the generated layer of selectel-objects is current
   tests       pytest, the whole suite (auth, objects, django, fake server, codegen, packaging)
-  real-swift  the auth, objects and django suites (and the fake's parity tests) against a real
+  real-swift  the auth, objects, CLI and django suites (and the fake's parity tests) against a real
               OpenStack Swift started on loopback by scripts/realswift.py (SWIFT_TARGET=real;
               the fake_only tests skip with their reason)
   django-4.2  the Django suite again on Django 4.2 LTS (the locked env has 5.2 LTS)
