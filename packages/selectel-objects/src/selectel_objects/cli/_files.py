@@ -13,7 +13,6 @@ from selectel_objects import (
     Container,
     NotFoundError,
     ObjectEntry,
-    ObjectStorageError,
     SubdirEntry,
 )
 from selectel_objects.cli._context import (
@@ -214,50 +213,30 @@ def delete_names(
     *,
     named: bool = False,
 ) -> None:
-    """Delete listed objects: bulk requests where the cluster has them, each large object
-    with its segments (unless ``--leave-segments``); named objects one by one, so each is
-    checked for segments."""
+    """Delete objects ``--threads`` at a time, each large object with its segments (unless
+    ``--leave-segments``). Listed objects say whether they are large; ``named`` ones are
+    looked at first. (Parallel DELETEs beat ``?bulk-delete``, which Swift's proxy works
+    through two at a time.)"""
     leave = getattr(run.args, "leave_segments", False)
     progress.set_totals(len(entries), None)
-    single = [e for e in entries if named or (e.slo_etag is not None and not leave)]
-    bulk = [e for e in entries if e not in single] if not named else []
-    if bulk and not _has_bulk_delete(run):
-        single, bulk = entries, []
-    if bulk:
-        result = container.delete_objects(e.name or "" for e in bulk)
-        for error in result.errors:
-            failures.add(
-                f"delete {shown(error.path)}", f"{error.status or ''} {error.reason}".strip()
-            )
-            progress.file_done(failed=True)
-        if not result.ok and not result.errors:
-            failures.add("delete", f"bulk delete answered {result.status} {result.reason}")
-        for _ in range(len(bulk) - len(result.errors)):
-            progress.file_done()
 
-    def work(entry: ObjectEntry) -> None:
-        name = entry.name or ""
-        container.delete_object(name, missing_ok=not named, delete_segments=not leave)
+    def work(pair: tuple[str, ObjectEntry]) -> None:
+        name, entry = pair
+        segments = not leave and (named or entry.slo_etag is not None)
+        container.delete_object(name, missing_ok=not named, delete_segments=segments)
         run.say(f"deleted {shown(name)}")
         progress.file_done()
 
     options = run.options()
     run_parallel(
-        [(e.name or "", e) for e in single],
-        lambda pair: work(pair[1]),
+        [(e.name or "", e) for e in entries],
+        work,
         label_of("delete"),
         threads=options.threads,
         failures=failures,
         progress=progress,
         cancel=options.cancel,
     )
-
-
-def _has_bulk_delete(run: Run) -> bool:
-    try:
-        return "bulk_delete" in run.storage.info()
-    except ObjectStorageError:
-        return False
 
 
 def _delete_container(container: Container) -> None:
