@@ -139,6 +139,8 @@ def test_exit_codes(cli: Cli, capsys: Capsys, tmp_path: Path) -> None:
     missing = cli("stat", "nope", capsys=capsys)
     assert missing.code == 4 and "not found" in missing.err
     assert cli("download", "nope", "x", capsys=capsys).code == 4
+    listing = cli("list", "nope", "--json", capsys=capsys)
+    assert listing.code == 4 and listing.out == ""  # no half JSON document
     assert cli("delete", "nope", "x", capsys=capsys).code == 4
     with pytest.raises(SystemExit) as usage:
         cli("list", "--threads", "0", capsys=capsys)

@@ -6,6 +6,7 @@ memory); ``stat`` prints one JSON object. Dates are ISO 8601 UTC; sizes are byte
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
@@ -113,8 +114,12 @@ def object_entry_fields(entry: ObjectEntry | SubdirEntry) -> dict[str, Any]:
 def write_json_array(out: TextIO, items: Iterable[Mapping[str, Any]]) -> int:
     """Write ``items`` as a JSON array, one item per line; returns how many."""
     count = 0
+    iterator = iter(items)
+    # The first page is fetched before anything is written: a missing container then
+    # leaves stdout empty instead of a half JSON document.
+    first = next(iterator, None)
     out.write("[")
-    for item in items:
+    for item in itertools.chain([first] if first is not None else [], iterator):
         out.write(("\n" if not count else ",\n") + json.dumps(item, ensure_ascii=False))
         count += 1
     out.write("\n]\n" if count else "]\n")

@@ -261,6 +261,12 @@ def download_object(
                     out.write(chunk)
                     hasher.update(chunk)
                     written += len(chunk)
+    except OSError as exc:
+        if isinstance(exc, ObjectStorageError):
+            raise
+        raise Fault(
+            f"{describe(exc)} (writing {part}: the partial file is kept, run again to resume)"
+        ) from exc
     finally:
         if reader is not None:
             reader.close()
