@@ -213,3 +213,15 @@ def test_python_m_runs_the_console_script_entry() -> None:
         "sync",
     ):
         assert command in out
+
+
+def test_the_console_script_is_installed_without_new_dependencies() -> None:
+    from importlib import metadata
+
+    [script] = [
+        e for e in metadata.entry_points(group="console_scripts") if e.name == "selectel-objects"
+    ]
+    assert script.value == "selectel_objects.cli:main"
+    requires = metadata.requires("selectel-objects") or []
+    runtime = sorted(r.split(">")[0].split("<")[0] for r in requires if "extra ==" not in r)
+    assert runtime == ["attrs", "selectel-auth", "urllib3"]
