@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_END = object()
 _CHUNK = 256 * 1024  # small enough that Ctrl-C and the bar react quickly
 _PART_SUFFIX = ".part"
 MTIME_KEY = "mtime"  # X-Object-Meta-Mtime, as swift sets it
@@ -128,11 +129,22 @@ def run_parallel(
         progress.file_done(failed=True)
 
     pool = concurrent.futures.ThreadPoolExecutor(max(1, threads), thread_name_prefix="transfer")
+    window = max(1, threads) * 4  # a million files are not a million futures at once
+    source = iter(items)
     try:
-        pending = {pool.submit(guarded, item) for item in items}
-        while pending:
+        pending: set[concurrent.futures.Future[None]] = set()
+        exhausted = False
+        while pending or not exhausted:
+            while not exhausted and len(pending) < window:
+                item = next(source, _END)
+                if item is _END:
+                    exhausted = True
+                else:
+                    pending.add(pool.submit(guarded, item))  # type: ignore[arg-type]
             # A timeout keeps the main thread awake for Ctrl-C.
-            done, pending = concurrent.futures.wait(pending, timeout=0.2)
+            done, pending = concurrent.futures.wait(
+                pending, timeout=0.2, return_when=concurrent.futures.FIRST_COMPLETED
+            )
             for future in done:
                 future.result()
     except KeyboardInterrupt:
