@@ -5,8 +5,8 @@
 Same machine, same server, same run: a real OpenStack Swift started by scripts/realswift.py
 in ``.tmp/bench-realswift`` (or the one ``SWIFT_AUTH_URL``/``SWIFT_USER``/``SWIFT_KEY`` name).
 The data is 200 small files (1-8 KiB) and one 50 MiB file. Each tool, with its defaults, in
-its own container, runs four steps, and the rounds take the tools in turn (the best round of
-each step counts, as the machine is shared):
+its own container, runs four steps, and the rounds take the tools in turn, each round starting
+with the next tool (the best round of each step counts, as the machine is shared):
 
 1. upload the folder;
 2. download the container to an empty folder;
@@ -184,9 +184,12 @@ def _measure(
     found: dict[str, dict[str, Command]], env: dict[str, str], work: Path, rounds: int
 ) -> dict[str, dict[str, float]]:
     best: dict[str, dict[str, float]] = {name: {} for name in found}
+    names = list(found)
     for round_no in range(rounds):
-        for index, (name, steps) in enumerate(found.items()):
-            container = f"bench{index}"
+        # Each round starts with another tool: whoever goes first meets a quieter server.
+        for name in names[round_no % len(names) :] + names[: round_no % len(names)]:
+            steps = found[name]
+            container = f"bench{names.index(name)}"
             shutil.rmtree(work / f"down-{container}", ignore_errors=True)
             for step in STEPS:
                 seconds = timed(steps[step](container, work), env, work)
