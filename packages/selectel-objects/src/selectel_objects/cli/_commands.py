@@ -6,7 +6,7 @@ import json
 import os
 from typing import Any
 
-from selectel_objects import NotFoundError, ObjectEntry, SubdirEntry
+from selectel_objects import NotFoundError
 from selectel_objects.cli._context import EXIT_OK, Run, UsageError, parse_pairs
 from selectel_objects.cli._progress import human_bytes
 from selectel_objects.cli._render import (
@@ -190,8 +190,3 @@ def capabilities(run: Run) -> int:
             for key in sorted(value):
                 run.out.write(f"  {key}: {json.dumps(value[key], ensure_ascii=False)}\n")
     return EXIT_OK
-
-
-def object_names(entries: Any) -> list[ObjectEntry]:
-    """The objects of a listing (folded prefixes dropped)."""
-    return [e for e in entries if not isinstance(e, SubdirEntry)]

@@ -13,6 +13,7 @@ from selectel_objects.cli._progress import Mode, Progress
 from selectel_objects.cli._transfer import Failures, Options
 
 __all__ = [
+    "DEFAULT_SEGMENT_SIZE",
     "EXIT_AUTH",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
@@ -22,6 +23,7 @@ __all__ = [
     "PROG",
     "Run",
     "UsageError",
+    "exit_code",
     "parse_duration",
     "parse_pairs",
     "parse_size",
