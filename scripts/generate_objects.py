@@ -32,7 +32,7 @@ OUTPUT = (
 )
 
 HEADER_TYPES = {"str", "int", "float", "bool", "etag", "http_date", "meta"}
-JSON_TYPES = {"str", "int", "iso_date"}
+JSON_TYPES = {"str", "int", "etag", "iso_date"}
 PARAM_TYPES = {"str", "int", "http_date", "flag", "meta"}
 METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE", "COPY"}
 # Path placeholders and how each is URL-encoded.
@@ -70,6 +70,7 @@ HEADER_READER = {
 JSON_READER = {
     "str": "{v} if type({v}) is str else None",
     "int": "{v} if type({v}) is int else None",
+    "etag": "_codec.to_etag({v}) if type({v}) is str else None",
     "iso_date": "_codec.to_iso_date({v})",
 }
 PARAM_PY = {

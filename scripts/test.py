@@ -7,7 +7,7 @@ installs the locked workspace, then runs every check CI runs, in order:
   types       mypy --strict over the packages, tests and scripts
   codegen     the generated layer of selectel-objects is current
   tests       pytest, the whole suite (auth, objects, django, fake server, codegen, packaging)
-  real-swift  the auth, objects and django suites (and the fake's parity, CORS and swift CLI
+  real-swift  the auth, objects, CLI and django suites (and the fake's parity, CORS and swift CLI
               tests, the fault matrix and the stress test through the fault proxy) against a
               real OpenStack Swift and a real Keystone started on loopback by
               scripts/realswift.py (SWIFT_TARGET=real: v1 tests on the tempauth proxy, Keystone
@@ -50,7 +50,7 @@ for _name in ("SWIFT_TARGET", "SWIFT_AUTH_URL", "SWIFT_USER", "SWIFT_KEY", "SWIF
     ENV.pop(_name, None)
 # Its own run dir: a developer's instance in the default one is neither reused nor stopped.
 REAL_SWIFT_RUN_DIR = ROOT / ".tmp" / "realswift-test"
-REAL_SWIFT_SUITES = ("tests/auth", "tests/objects", "tests/djangostorage")
+REAL_SWIFT_SUITES = ("tests/auth", "tests/objects", "tests/cli", "tests/djangostorage")
 REAL_SWIFT_PARITY = (
     "tests/fakeswift/test_parity.py",
     "tests/fakeswift/test_swiftclient.py",

@@ -1,6 +1,7 @@
 """Benchmarks of selectel-objects against raw urllib3 and python-swiftclient, in one run.
 
     python3 -m scripts.bench [--quick]
+    python3 -m scripts.bench cli [--rounds N]   # the CLI vs swift and rclone: scripts/bench/cli.py
 
 Starts the benchmark server (scripts/bench/server.py) in its own process, then measures:
 
@@ -351,6 +352,11 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["cli"]:
+        from scripts.bench.cli import main as cli_main
+
+        return cli_main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     parser.add_argument("--clients", default=",".join(KINDS), help="comma-separated subset")

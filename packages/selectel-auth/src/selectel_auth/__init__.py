@@ -7,7 +7,7 @@ Standard library only. Credentials follow the :class:`TokenCredential` protocol:
 from importlib import metadata
 
 from selectel_auth._cache import FileTokenCache, MemoryTokenCache
-from selectel_auth._env import credential_from_env
+from selectel_auth._env import credential_from_env, infer_auth_version
 from selectel_auth._errors import (
     AuthConfigError,
     AuthError,
@@ -40,6 +40,7 @@ __all__ = [
     "TokenCache",
     "TokenCredential",
     "credential_from_env",
+    "infer_auth_version",
     "parse_retry_after",
     "safe_url",
 ]

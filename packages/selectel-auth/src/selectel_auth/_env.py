@@ -76,6 +76,9 @@ def credential_from_env(
         if not settings["storage_url"]:
             raise AuthConfigError("a static token (SELECTEL_TOKEN) needs SELECTEL_STORAGE_URL")
         clock = options.pop("clock", None)
+        # A static token is never fetched: a sender (ObjectStorage.from_env passes its own)
+        # has nothing to send.
+        options.pop("sender", None)
         if options:
             raise AuthConfigError(f"a static token takes no {', '.join(sorted(options))} option")
         return StaticCredential(

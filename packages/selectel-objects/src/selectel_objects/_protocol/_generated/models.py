@@ -343,9 +343,10 @@ class ObjectEntry:
     Attributes:
         name: JSON ``name``.
         size: JSON ``bytes``.
-        etag: MD5 hex (for a large object, of its segments' ETags).
+        etag: MD5 hex of the stored bytes (for a Static Large Object, of its manifest: see ``slo_etag``).
         content_type: JSON ``content_type``.
         last_modified: JSON ``last_modified``.
+        slo_etag: A Static Large Object's ETag (MD5 of its segments' ETags), else ``None``; ``etag`` is then the manifest's.
     """
 
     name: str
@@ -353,6 +354,7 @@ class ObjectEntry:
     etag: str | None = None
     content_type: str | None = None
     last_modified: datetime | None = None
+    slo_etag: str | None = None
 
     if not TYPE_CHECKING:  # hidden from type checkers: no attribute is Any
 
@@ -370,6 +372,7 @@ def object_entry_from_json(item: Mapping[str, Any]) -> ObjectEntry:
     etag = item.get("hash")
     content_type = item.get("content_type")
     last_modified = item.get("last_modified")
+    slo_etag = item.get("slo_etag")
     if type(name) is not str:
         name = _codec.json_required_str(item, "name")
     entry = _new(ObjectEntry)
@@ -382,6 +385,7 @@ def object_entry_from_json(item: Mapping[str, Any]) -> ObjectEntry:
             "etag": etag if type(etag) is str else None,
             "content_type": content_type if type(content_type) is str else None,
             "_last_modified_text": last_modified,
+            "slo_etag": _codec.to_etag(slo_etag) if type(slo_etag) is str else None,
         },
     )
     return entry
