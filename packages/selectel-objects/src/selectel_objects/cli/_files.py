@@ -21,7 +21,16 @@ from selectel_objects.cli._context import (
     UsageError,
     exit_code,
 )
-from selectel_objects.cli._local import LocalFile, WalkError, local_path, name_problem, shown, walk
+from selectel_objects.cli._local import (
+    LocalFile,
+    WalkError,
+    local_path,
+    name_problem,
+    remote_index,
+    shown,
+    unchanged,
+    walk,
+)
 from selectel_objects.cli._progress import Progress
 from selectel_objects.cli._transfer import (
     Failures,
@@ -94,8 +103,6 @@ def upload(run: Run) -> int:
     if files:
         container.create()
     if args.skip_identical and files:
-        from selectel_objects.cli._sync import remote_index, unchanged  # noqa: PLC0415
-
         index = remote_index(container, _common_prefix(f.name for f in files))
         kept = [f for f in files if not unchanged(f, index, options.segment_size)]
         for _ in range(len(files) - len(kept)):

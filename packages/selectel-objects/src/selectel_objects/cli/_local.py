@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from selectel_objects import Container, ObjectEntry, SubdirEntry
+
 __all__ = [
     "MAX_NAME_BYTES",
     "Checksums",
@@ -18,7 +20,9 @@ __all__ = [
     "join_name",
     "local_path",
     "name_problem",
+    "remote_index",
     "shown",
+    "unchanged",
     "walk",
 ]
 
@@ -196,3 +200,20 @@ def checksums(path: str, segment_size: int) -> Checksums:
     if size > segment_size:
         slo = hashlib.md5("".join(pieces).encode(), usedforsecurity=False).hexdigest()
     return Checksums(size, whole.hexdigest(), slo)
+
+
+def remote_index(container: Container, prefix: str) -> dict[str, ObjectEntry]:
+    """Every object under ``prefix`` by name, from one listing."""
+    return {
+        e.name: e
+        for e in container.list_objects(prefix=prefix or None)
+        if not isinstance(e, SubdirEntry) and e.name is not None
+    }
+
+
+def unchanged(item: LocalFile, index: dict[str, ObjectEntry], segment_size: int) -> bool:
+    """Whether the object listed for ``item.name`` holds the file's bytes."""
+    entry = index.get(item.name)
+    if entry is None or entry.size != item.size:
+        return False
+    return checksums(item.path, segment_size).matches(entry.size, entry.etag, entry.slo_etag)

@@ -15,14 +15,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from selectel_objects import Container, ObjectEntry, SubdirEntry
+from selectel_objects import ObjectEntry
 from selectel_objects.cli._context import Run, UsageError, exit_code
 from selectel_objects.cli._files import delete_names, gather, transfer_down, transfer_up
-from selectel_objects.cli._local import LocalFile, checksums, local_path, shown, walk
+from selectel_objects.cli._local import (
+    LocalFile,
+    checksums,
+    local_path,
+    remote_index,
+    shown,
+    unchanged,
+    walk,
+)
 
 T = TypeVar("T")
 
-__all__ = ["REMOTE_SCHEME", "parse_remote", "remote_index", "sync", "unchanged"]
+__all__ = ["REMOTE_SCHEME", "parse_remote", "sync"]
 
 REMOTE_SCHEME = "swift://"
 # Our own partial downloads (see _transfer.partial_path) are not data to sync.
@@ -38,23 +46,6 @@ def parse_remote(text: str) -> tuple[str, str] | None:
         raise UsageError(f"{text!r} names no container ({REMOTE_SCHEME}CONTAINER[/PREFIX])")
     prefix = prefix.strip("/")
     return container, (prefix + "/" if prefix else "")
-
-
-def remote_index(container: Container, prefix: str) -> dict[str, ObjectEntry]:
-    """Every object under ``prefix`` by name, from one listing."""
-    return {
-        e.name: e
-        for e in container.list_objects(prefix=prefix or None)
-        if not isinstance(e, SubdirEntry) and e.name is not None
-    }
-
-
-def unchanged(item: LocalFile, index: dict[str, ObjectEntry], segment_size: int) -> bool:
-    """Whether the object listed for ``item.name`` holds the file's bytes."""
-    entry = index.get(item.name)
-    if entry is None or entry.size != item.size:
-        return False
-    return checksums(item.path, segment_size).matches(entry.size, entry.etag, entry.slo_etag)
 
 
 def _local_same(path: str, entry: ObjectEntry, segment_size: int) -> bool:
