@@ -23,6 +23,7 @@ from tests.fakeswift import (
     listing,
     objects,
     sendmefile,
+    symlink,
     tempauth,
     tempurl,
 )
@@ -38,7 +39,7 @@ __all__ = ["PIPELINE", "Middleware", "classify", "dispatch"]
 Middleware = Callable[["FakeSwift", "Ctx", "App"], Reply]
 
 #: Swift's order: listing_formats, bulk, tempurl, formpost, tempauth, (Selectel's sendmefile),
-#: copy; SLO, DLO and the quotas are called by the controllers.
+#: copy, symlink; SLO, DLO and the quotas are called by the controllers.
 PIPELINE: list[Middleware] = [
     listing.middleware,
     bulk.middleware,
@@ -47,6 +48,7 @@ PIPELINE: list[Middleware] = [
     tempauth.middleware,
     sendmefile.middleware,
     copy.middleware,
+    symlink.middleware,
 ]
 
 _API_VERSIONS = ("v1", "v1.0")
