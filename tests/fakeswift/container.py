@@ -77,7 +77,7 @@ def handle(fake: FakeSwift, ctx: Ctx) -> Reply:
     return listing.listing_reply(
         ctx,
         cont.sorted_names(),
-        lambda name: listing.object_entry(name, cont.objects[name]),
+        lambda name: listing.object_entry(name, cont.objects[name], acct.name),
         ("container", cont.name),
         headers,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-from tests.fakeswift import container, objects, slo, swob, tempauth
+from tests.fakeswift import container, objects, slo, swob, symlink, tempauth
 from tests.fakeswift.constraints import (
     MAX_OBJECT_NAME_LENGTH,
     declared_length,
@@ -70,6 +70,19 @@ def _copy(fake: FakeSwift, ctx: Ctx, src: Where, dst: Where) -> Reply:
     if denied is not None:
         return denied
     source = objects.live_object(fake, *src)
+    if (
+        source is not None
+        and symlink.TARGET in source.headers
+        and (ctx.query.get("symlink") != "get")
+    ):
+        # The copy's GET of its source follows a link (the copy names the link as source).
+        where = symlink.resolve(fake, ctx, src)
+        if isinstance(where, Reply):
+            return where
+        denied = tempauth.authorize(fake, ctx, write=False, account=where[0], container=where[1])
+        if denied is not None:
+            return denied
+        source = objects.live_object(fake, *where)
     if source is None:
         return error(404)
     manifest_get = ctx.query.get("multipart-manifest") == "get"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakeswift import bulk, constraints, slo, tempurl
+from tests.fakeswift import bulk, constraints, slo, symlink, tempurl
 
 __all__ = ["info_document"]
 
@@ -10,9 +10,9 @@ __all__ = ["info_document"]
 def info_document() -> dict[str, object]:
     """``GET /info`` as real Swift 2.38 (scripts/realswift.py) answers it, key order included.
 
-    Sections of middleware the fake does not implement are left out (symlink,
-    versioned_writes, object_versioning, account_quotas, staticweb, ratelimit), so a client
-    probing for them sees what the fake can do.
+    Sections of middleware the fake does not implement are left out (versioned_writes,
+    object_versioning, account_quotas, staticweb, ratelimit), so a client probing for them
+    sees what the fake can do.
     """
     digests = list(tempurl.ALLOWED_DIGESTS)
     return {
@@ -37,6 +37,7 @@ def info_document() -> dict[str, object]:
             "max_container_name_length": constraints.MAX_CONTAINER_NAME_LENGTH,
             "extra_header_count": 0,
         },
+        "symlink": {"symloop_max": symlink.LOOP_LIMIT, "static_links": True},
         "slo": {
             "max_manifest_segments": slo.MAX_MANIFEST_SEGMENTS,
             "max_manifest_size": slo.MAX_MANIFEST_SIZE,

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
+from tests.fakeswift import symlink
 from tests.fakeswift.constraints import LISTING_LIMIT, STORAGE_POLICY
 from tests.fakeswift.replies import (
     PLAIN,
@@ -172,7 +173,7 @@ def container_entry(cont: Container) -> dict[str, object]:
     }
 
 
-def object_entry(name: str, obj: StoredObject) -> dict[str, object]:
+def object_entry(name: str, obj: StoredObject, account: str) -> dict[str, object]:
     """A container listing item, keys in the order Swift's container server writes them."""
     entry: dict[str, object] = {
         "bytes": obj.size,
@@ -183,6 +184,7 @@ def object_entry(name: str, obj: StoredObject) -> dict[str, object]:
     }
     if obj.is_slo:
         entry["slo_etag"] = f'"{obj.slo_etag}"'
+    entry.update(symlink.listing_fields(account, obj))
     return entry
 
 

@@ -24,6 +24,7 @@ from tests.fakeswift import (
     listing,
     objects,
     sendmefile,
+    symlink,
     tempauth,
     tempurl,
 )
@@ -39,8 +40,8 @@ __all__ = ["PIPELINE", "Middleware", "classify", "dispatch"]
 Middleware = Callable[["FakeSwift", "Ctx", "App"], Reply]
 
 #: Swift's order: listing_formats, bulk, tempurl, formpost, tempauth, (Selectel's sendmefile),
-#: copy; SLO, DLO and the quotas are called by the controllers. CORS stands first: it answers
-#: preflights before auth and decorates only replies that reached a controller (cors.py).
+#: copy, symlink; SLO, DLO and the quotas are called by the controllers. CORS stands first: it
+#: answers preflights before auth and decorates only replies that reached a controller (cors.py).
 PIPELINE: list[Middleware] = [
     cors.serve,
     listing.middleware,
@@ -50,6 +51,7 @@ PIPELINE: list[Middleware] = [
     tempauth.middleware,
     sendmefile.middleware,
     copy.middleware,
+    symlink.middleware,
 ]
 
 _API_VERSIONS = ("v1", "v1.0")

@@ -29,6 +29,7 @@ def test_info_needs_no_auth(fake_swift: FakeSwift) -> None:
     info = json.loads(reply.data)
     assert set(info) == {
         "swift",
+        "symlink",
         "tempauth",
         "tempurl",
         "formpost",
@@ -37,6 +38,7 @@ def test_info_needs_no_auth(fake_swift: FakeSwift) -> None:
         "bulk_delete",
         "bulk_upload",
     }
+    assert info["symlink"] == {"symloop_max": 2, "static_links": True}
     assert info["swift"]["container_listing_limit"] == 10000
     assert info["swift"]["max_object_name_length"] == 1024
     assert info["tempurl"]["allowed_digests"] == ["sha1", "sha256", "sha512"]

@@ -1158,6 +1158,7 @@ def test_info(raw: Raw) -> None:
     assert info["slo"]["max_manifest_segments"] == 1000
     assert info["bulk_delete"] == {"max_deletes_per_request": 10000, "max_failed_deletes": 1000}
     assert {"container_quotas", "formpost", "bulk_upload"} <= set(info)
+    assert info["symlink"] == {"symloop_max": 2, "static_links": True}
 
 
 # -- issue 16: conditionals, names and limits, policies, ACLs --------------------------------------
@@ -1483,3 +1484,81 @@ def test_reseller_admin(raw: Raw) -> None:
     again = raw.request("PUT", fresh, admin, b"")
     assert (again.status, again.body) == (403, b"Recently deleted")
     assert raw.request("DELETE", fresh, admin).status == 404
+
+
+# -- issue 16: symlinks ------------------------------------------------------------------------
+
+
+def test_symlinks(box: Raw) -> None:
+    made = box.put("c/link", X_Symlink_Target="c/hello.txt")
+    assert (made.status, made["Etag"]) == (201, _md5(b""))
+    for method in ("GET", "HEAD"):
+        followed = box.request(method, "c/link")
+        assert followed.status == 200, method
+        assert followed["Content-Location"] == f"{box.account_path}/c/hello.txt"
+        assert (followed["Content-Type"], followed["Etag"]) == ("text/plain", HELLO_MD5)
+        assert followed["X-Object-Meta-Camelcase"] == "A"
+        itself = box.request(method, "c/link?symlink=get")
+        assert (itself.status, itself["Content-Type"]) == (200, "application/symlink")
+        assert (itself["X-Symlink-Target"], itself["Content-Length"]) == ("c/hello.txt", "0")
+        assert "Content-Location" not in itself.names
+    ranged = box.request("GET", "c/link", {"Range": "bytes=0-1"})
+    assert (ranged.status, ranged.body) == (206, b"he")
+    bad = box.put("c/bad", X_Symlink_Target="nocontainer")
+    assert (bad.status, bad.body) == (
+        412,
+        b"X-Symlink-Target header must be of the form <container name>/<object name>",
+    )
+    body = box.put("c/body", b"xx", X_Symlink_Target="c/hello.txt")
+    assert (body.status, body.body) == (400, b"Symlink requests require a zero byte body")
+    assert box.put("c/dangling", X_Symlink_Target="c/missing").status == 201
+    dangling = box.request("GET", "c/dangling")
+    assert (dangling.status, dangling["Content-Location"]) == (404, f"{box.account_path}/c/missing")
+    posted = box.request("POST", "c/link", {"X-Object-Meta-B": "2"}, b"")
+    assert (posted.status, posted["Location"]) == (307, f"{box.account_path}/c/hello.txt")
+    assert box.request("HEAD", "c/link?symlink=get")["X-Object-Meta-B"] == "2"
+    assert box.request("GET", "c/link").body == HELLO  # the link still leads there
+    # At most two links in a row are followed.
+    assert box.put("c/l2", X_Symlink_Target="c/link").status == 201
+    assert box.request("GET", "c/l2").body == HELLO
+    assert box.put("c/l3", X_Symlink_Target="c/l2").status == 201
+    loop = box.request("GET", "c/l3")
+    assert (loop.status, loop.body) == (
+        409,
+        b"Too many levels of symbolic links, maximum allowed is 2",
+    )
+
+
+def test_static_symlinks_listing_and_copy(box: Raw) -> None:
+    wrong = box.put("c/static", X_Symlink_Target="c/hello.txt", X_Symlink_Target_Etag="nope")
+    assert wrong.status == 409
+    assert wrong.body == (
+        f"Object Etag '{HELLO_MD5}' does not match X-Symlink-Target-Etag header 'nope'".encode()
+    )
+    assert wrong["Content-Location"] == f"{box.account_path}/c/hello.txt"
+    static = box.put("c/static", X_Symlink_Target="c/hello.txt", X_Symlink_Target_Etag=HELLO_MD5)
+    assert static.status == 201
+    shown = box.request("HEAD", "c/static?symlink=get")
+    assert (shown["X-Symlink-Target-Etag"], shown["X-Symlink-Target-Bytes"]) == (HELLO_MD5, "11")
+    assert shown["Content-Type"] == "text/plain"  # a static link takes its target's type
+    assert box.put("c/link", X_Symlink_Target="c/hello.txt").status == 201
+    listed = {item["name"]: item for item in box.request("GET", "c?format=json").json()}
+    path = f"{box.account_path}/c/hello.txt"
+    assert listed["link"]["symlink_path"] == path
+    assert listed["link"]["content_type"] == "application/symlink"
+    assert list(listed["static"])[-3:] == ["symlink_etag", "symlink_bytes", "symlink_path"]
+    assert (listed["static"]["symlink_etag"], listed["static"]["symlink_bytes"]) == (HELLO_MD5, 11)
+    assert "symlink_path" not in listed["hello.txt"]
+    # A copy follows the link unless asked for the link itself.
+    copied = box.put("c/copy", X_Copy_From="c/link")
+    assert (copied.status, copied["X-Copied-From"]) == (201, "c/link")
+    assert box.request("GET", "c/copy").body == HELLO
+    again = box.request("PUT", "c/copy2?symlink=get", {"X-Copy-From": "c/link"}, b"")
+    assert again.status == 201
+    kept = box.request("HEAD", "c/copy2?symlink=get")
+    assert (kept["Content-Type"], kept["X-Symlink-Target"]) == (
+        "application/symlink",
+        "c/hello.txt",
+    )
+    assert box.request("DELETE", "c/link").status == 204
+    assert box.request("GET", "c/hello.txt").body == HELLO
