@@ -8,9 +8,10 @@ overwrite off and on, ``collectstatic`` twice (the second run uploads nothing), 
 By default it starts the repository's fake Swift server on 127.0.0.1 (Keystone v3, like the
 current Selectel storage). To use a real account instead, set ``SELECTEL_USERNAME``,
 ``SELECTEL_PASSWORD``, ``SELECTEL_ACCOUNT_ID``, ``SELECTEL_PROJECT_ID`` and
-``SELECTEL_REGION`` (optionally ``SELECTEL_TEMP_URL_KEY`` for signed URLs and
-``SELECTEL_DEMO_CONTAINER``); the demo then writes to that container and cleans up after
-itself, and request counts are not shown.
+``SELECTEL_REGION`` (or legacy v1 ``SELECTEL_USER``, ``SELECTEL_KEY``, ``SELECTEL_AUTH_URL``;
+optionally ``SELECTEL_TEMP_URL_KEY`` for signed URLs and ``SELECTEL_DEMO_CONTAINER``); the demo
+then writes to that container, makes it public (read ACL ``.r:*``) and cleans up after itself,
+and request counts are not shown.
 """
 
 from __future__ import annotations
@@ -231,7 +232,7 @@ def _nothing() -> None:
 
 def main() -> int:
     started = time.monotonic()
-    real = bool(os.environ.get("SELECTEL_USERNAME") or os.environ.get("SELECTEL_TOKEN"))
+    real = any(os.environ.get(n) for n in ("SELECTEL_USERNAME", "SELECTEL_USER", "SELECTEL_TOKEN"))
     fake: Any | None = None
     stop: Callable[[], None] = _nothing
     if not real:

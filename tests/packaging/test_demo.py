@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture(scope="module")
-def demo_output() -> str:
+def run_demo(**selectel: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SELECTEL_")}
+    env.update(selectel)
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "demo.py")],
         cwd=ROOT,
@@ -35,7 +35,12 @@ def demo_output() -> str:
     return done.stdout
 
 
-def _done_lines(output: str) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def demo_output() -> str:
+    return run_demo()
+
+
+def done_lines(output: str) -> dict[str, str]:
     lines = {}
     for line in output.splitlines():
         match = re.fullmatch(r"\s+done\s+([^:]+): (.*)", line)
@@ -45,22 +50,22 @@ def _done_lines(output: str) -> dict[str, str]:
 
 
 def test_each_step_prints_its_details_in_order(demo_output: str) -> None:
-    done = _done_lines(demo_output)
+    done = done_lines(demo_output)
     assert all(done.values()), f"steps without details: {[k for k, v in done.items() if not v]}"
     report = demo_output.split("\n\n")[-2].splitlines()[2:]  # the table, after its header
     assert [row.split("  ")[0] for row in report] == list(done)
 
 
 def test_the_public_url_is_fetched_anonymously(demo_output: str) -> None:
-    public = _done_lines(demo_output)["public URL (no request to build it)"]
+    public = done_lines(demo_output)["public URL (no request to build it)"]
     assert re.search(r"/media/pictures/logo\.png -> anonymous GET 200, \d+ bytes$", public)
 
 
 def test_the_signed_url_works_and_a_tampered_one_does_not(demo_output: str) -> None:
-    signed = _done_lines(demo_output)["signed URL (no request to build it)"]
+    signed = done_lines(demo_output)["signed URL (no request to build it)"]
     assert "?temp_url_sig=..." in signed  # the signature itself is not printed
     assert re.search(r"-> GET 200, \d+ bytes; tampered signature -> 401$", signed)
 
 
 def test_the_demo_ends_with_a_passing_selectel_check(demo_output: str) -> None:
-    assert _done_lines(demo_output)["manage.py selectel_check"] == "All 1 storage(s) work."
+    assert done_lines(demo_output)["manage.py selectel_check"] == "All 1 storage(s) work."

@@ -2,7 +2,8 @@
 
 Keystone v3 (the current Selectel storage): ``SELECTEL_USERNAME``, ``SELECTEL_PASSWORD``,
 ``SELECTEL_ACCOUNT_ID``, ``SELECTEL_PROJECT_ID``, ``SELECTEL_REGION`` (and optionally
-``SELECTEL_AUTH_URL``, ``SELECTEL_STORAGE_URL``, ``SELECTEL_TEMP_URL_KEY``). The container is
+``SELECTEL_AUTH_URL``, ``SELECTEL_STORAGE_URL``, ``SELECTEL_TEMP_URL_KEY``); or legacy v1
+(also OpenStack Swift's tempauth): ``SELECTEL_USER`` and ``SELECTEL_KEY``. The container is
 ``SELECTEL_DEMO_CONTAINER`` (default ``django-selectel-demo``, created when missing).
 """
 
@@ -45,6 +46,8 @@ SELECTEL: dict[str, Any] = {
         "project_id": _env("SELECTEL_PROJECT_ID"),
         "project_name": _env("SELECTEL_PROJECT_NAME"),
         "region": _env("SELECTEL_REGION"),
+        "user": _env("SELECTEL_USER"),
+        "key": _env("SELECTEL_KEY"),
         "auth_url": _env("SELECTEL_AUTH_URL"),
         "storage_url": _env("SELECTEL_STORAGE_URL"),
         "temp_url_key": _env("SELECTEL_TEMP_URL_KEY"),
