@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from django.core.exceptions import ImproperlyConfigured
+from selectel_auth import DEFAULT_KEYSTONE_URL
+from selectel_objects import DEFAULT_SEGMENT_SIZE
 
 from django_selectel._body import DEFAULT_GZIP_CONTENT_TYPES
 
@@ -34,7 +36,7 @@ __all__ = [
     "fail",
 ]
 
-DEFAULT_V3_AUTH_URL: Final = "https://cloud.api.selcloud.ru/identity/v3"
+DEFAULT_V3_AUTH_URL: Final = DEFAULT_KEYSTONE_URL
 
 AuthVersion = Literal["1", "3", "static"]
 
@@ -112,7 +114,7 @@ _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
 _DEFAULT_URL_EXPIRES: Final = 3600
 _DEFAULT_LARGE_FILE_THRESHOLD: Final = 1024**3  # Selectel recommends segments above 1 GB
-_DEFAULT_SEGMENT_SIZE: Final = 256 * 1024**2
+_DEFAULT_SEGMENT_SIZE: Final = DEFAULT_SEGMENT_SIZE
 MAX_SINGLE_PUT: Final = 5 * 1024**3
 
 

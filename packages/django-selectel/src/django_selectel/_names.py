@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from typing import Final
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from selectel_objects import MAX_OBJECT_NAME_BYTES
 
 __all__ = [
     "MAX_OBJECT_NAME_BYTES",
@@ -21,7 +22,6 @@ __all__ = [
 ]
 
 # Swift's limit on an object name, in UTF-8 bytes.
-MAX_OBJECT_NAME_BYTES: Final = 1024
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 

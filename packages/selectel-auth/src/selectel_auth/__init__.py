@@ -16,12 +16,13 @@ from selectel_auth._errors import (
     InvalidCredentialsError,
 )
 from selectel_auth._http import MAX_REPLY_BYTES, parse_retry_after, safe_url
-from selectel_auth._keystone import KeystoneCredential
+from selectel_auth._keystone import DEFAULT_KEYSTONE_URL, KeystoneCredential
 from selectel_auth._static import StaticCredential
 from selectel_auth._swiftv1 import DEFAULT_V1_AUTH_URL, SwiftV1Credential
 from selectel_auth._types import AccessToken, HttpReply, HttpSender, TokenCache, TokenCredential
 
 __all__ = [
+    "DEFAULT_KEYSTONE_URL",
     "DEFAULT_V1_AUTH_URL",
     "MAX_REPLY_BYTES",
     "AccessToken",

@@ -18,6 +18,7 @@ from __future__ import annotations
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from selectel_objects._client.large import DEFAULT_SEGMENT_SIZE
 from selectel_objects._client.reader import ObjectReader
 from selectel_objects._client.storage import Container, ObjectStorage
 from selectel_objects._features.bulk import BulkDeleteResult, BulkError, ExtractArchiveResult
@@ -35,6 +36,7 @@ from selectel_objects._protocol._generated.models import (
     SubdirEntry,
 )
 from selectel_objects._protocol.http import Headers, HttpRequest, HttpResponse, Timeout
+from selectel_objects._protocol.names import MAX_CONTAINER_NAME_BYTES, MAX_OBJECT_NAME_BYTES
 from selectel_objects._transports.seam import Transport, TransportSender, get_transport
 from selectel_objects._transports.urllib3_transport import Urllib3Transport
 from selectel_objects.errors import (
@@ -63,6 +65,9 @@ if TYPE_CHECKING:
     from selectel_objects._transports.requests_transport import RequestsTransport
 
 __all__ = [
+    "DEFAULT_SEGMENT_SIZE",
+    "MAX_CONTAINER_NAME_BYTES",
+    "MAX_OBJECT_NAME_BYTES",
     "AccountInfo",
     "AlreadyExistsError",
     "AuthorizationError",

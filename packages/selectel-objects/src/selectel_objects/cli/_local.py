@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from selectel_objects import Container, ObjectEntry, SubdirEntry
+from selectel_objects import MAX_OBJECT_NAME_BYTES, Container, ObjectEntry, SubdirEntry
 
 __all__ = [
-    "MAX_NAME_BYTES",
     "Checksums",
     "LocalFile",
     "WalkError",
@@ -27,7 +26,6 @@ __all__ = [
 ]
 
 #: Swift's default ``max_object_name_length``.
-MAX_NAME_BYTES = 1024
 _READ = 1 << 20
 
 
@@ -48,8 +46,8 @@ def name_problem(name: str) -> str | None:
         return "the file name is not valid UTF-8, and Swift stores UTF-8 names only"
     if not name:
         return "the object name is empty"
-    if size > MAX_NAME_BYTES:
-        return f"the object name is {size} bytes long; Swift allows {MAX_NAME_BYTES}"
+    if size > MAX_OBJECT_NAME_BYTES:
+        return f"the object name is {size} bytes long; Swift allows {MAX_OBJECT_NAME_BYTES}"
     return None
 
 
