@@ -47,7 +47,7 @@ THREADS_PER_PROCESS = 4
 #: machine would be refused even after its re-authentication.
 #: Through the fault proxy a real Swift answers slower than the fake: an operation that just
 #: re-authenticated must get its retry in before the next expiry.
-_SLOWER = 3.0 if os.environ.get("SWIFT_TARGET") == "real" else 1.0
+_SLOWER = 5.0 if os.environ.get("SWIFT_TARGET") == "real" else 1.0
 THREADS_EXPIRE_EVERY = 0.7 * _SLOWER
 PROCESSES_EXPIRE_EVERY = 2.0 * _SLOWER
 FIRST_EXPIRY = 0.5
