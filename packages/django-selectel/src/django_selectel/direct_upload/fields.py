@@ -209,6 +209,7 @@ class DirectUploadWidget(forms.Widget):
         if field is None:
             raise ImproperlyConfigured("DirectUploadWidget renders only for a DirectUploadField")
         policy = field.new_policy()
+        ticket = ""
         uploaded = ""
         current: Any = value
         if isinstance(value, Submitted):
@@ -217,9 +218,9 @@ class DirectUploadWidget(forms.Widget):
                 given = read_ticket(value.ticket)
             except TicketError:
                 given = None
-            # A re-rendered form (another field had an error) keeps its upload.
+            # A re-rendered form (another field had an error) keeps its ticket and upload.
             if given is not None and given.same_rules(policy):
-                policy = given
+                policy, ticket = given, value.ticket
                 uploaded = value.name
         current_name = str(getattr(current, "name", current) or "")
         current_url = ""
@@ -231,7 +232,7 @@ class DirectUploadWidget(forms.Widget):
         context["widget"].update(
             {
                 "sign_url": field.sign_url or reverse("django_selectel:direct-upload-sign"),
-                "ticket": policy.ticket(),
+                "ticket": ticket or policy.ticket(),
                 "uploaded": uploaded,
                 "current": current_name,
                 "current_url": current_url,
