@@ -12,9 +12,14 @@ from selectel_objects import errors
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _isort_style(name: str) -> tuple[int, str]:
+    # ruff's RUF022 order: CONSTANTS, then Classes, then functions.
+    return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+
 def test_all_is_sorted_and_importable() -> None:
     for module in (selectel_objects, errors):
-        assert module.__all__ == sorted(module.__all__)
+        assert module.__all__ == sorted(module.__all__, key=_isort_style)
         for name in module.__all__:
             assert getattr(module, name) is not None
 
