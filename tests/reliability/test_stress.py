@@ -82,7 +82,11 @@ class Disturbance:
         while not self._stop.wait(wait):
             if self.fake.expire_tokens():
                 self.expiries += 1
-            wait = self._every
+                wait = self._every
+            else:
+                # No token yet (worker processes still starting): try again soon, so that a
+                # run faster than one period still meets an expiry.
+                wait = 0.1
 
     def _fail(self) -> None:
         armed_at = 0
