@@ -681,30 +681,27 @@ def test_keystone_v3_credentials(swift: Swift, transport_name: str) -> None:
         assert reply.read() == b"keystone"
 
 
-@pytest.mark.fake_only("Keystone v3: the real Swift of the suite has tempauth (v1) only")
-def test_keystone_interface_picks_the_catalog_endpoint(
-    fake_swift: FakeSwift, transport_name: str
-) -> None:
-    v3 = fake_swift.v3
+def test_keystone_interface_picks_the_catalog_endpoint(swift: Swift, transport_name: str) -> None:
+    v3 = swift.v3
     common: dict[str, Any] = {
         "username": v3.name,
         "password": v3.password,
         "account_id": v3.account_id,
         "project_id": v3.project_id,
         "region": v3.region,
-        "auth_url": fake_swift.auth_v3_url,
+        "auth_url": swift.auth_v3_url,
         "container": "v3box",
         "auto_create_container": True,
         "transport": transport_name,
     }
     admin = SelectelStorage(**common, interface="admin")
     admin.save("k.txt", ContentFile(b"via admin"))
-    assert admin.client.known_storage_url == fake_swift.storage_url(
+    assert admin.client.known_storage_url == swift.storage_url(
         v3.project_id, region=v3.region, interface="admin"
     )
     public = SelectelStorage(**common)
     assert public.exists("k.txt")
-    assert public.client.known_storage_url == fake_swift.storage_url(v3.project_id)
+    assert public.client.known_storage_url == swift.storage_url(v3.project_id)
     with pytest.raises(ImproperlyConfigured, match="interface"):
         SelectelStorage(**common, interface="private")
 
