@@ -207,6 +207,7 @@ class FaultProxy:
         # makes every token issued so far answer 401, as on the fake; later ones are new.
         self._generation = 0
         self._valid_from = 0
+        self._issued = 0  # tokens handed out in the current generation
         self._stopping = threading.Event()
         self._clients: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -306,11 +307,14 @@ class FaultProxy:
             return self._answer_failure(head, client, plan.fail_status, plan.retry_after)
         return self._forward(head, client, rfile, upstream, plan.delivery, record)
 
-    def expire_tokens(self) -> None:
-        """Every token handed out so far answers 401 from now on."""
+    def expire_tokens(self) -> int:
+        """Every token handed out so far answers 401 from now on; how many that were since the
+        last expiry (0: no client held a token, as the fake counts)."""
         with self._lock:
+            expired, self._issued = self._issued, 0
             self._generation += 1
             self._valid_from = self._generation
+            return expired
 
     def _unmark_token(self, head: _Head) -> bool:
         """Strip the generation mark off the request's token; True when it is expired."""
@@ -322,9 +326,13 @@ class FaultProxy:
         return False
 
     def _mark_tokens(self, reply: _Head) -> None:
-        for index, (key, value) in enumerate(reply.headers):
-            if key.lower() in ("x-auth-token", "x-storage-token") and value:
-                reply.headers[index] = (key, f"{value}{_MARK}{self._generation}")
+        with self._lock:
+            marked = False
+            for index, (key, value) in enumerate(reply.headers):
+                if key.lower() in ("x-auth-token", "x-storage-token") and value:
+                    reply.headers[index] = (key, f"{value}{_MARK}{self._generation}")
+                    marked = True
+            self._issued += marked
 
     def _answer_failure(
         self, head: _Head, client: socket.socket, status: int, retry_after: float | None

@@ -193,9 +193,9 @@ class FaultySwift(FaultSwitches):
             self.requests.clear()
 
     def expire_tokens(self) -> int:
-        """Every token handed out through the proxy so far is refused (401) from now on."""
-        self.proxy.expire_tokens()
-        return 1
+        """Every token handed out through the proxy so far is refused (401) from now on;
+        returns how many were handed out since the last expiry."""
+        return self.proxy.expire_tokens()
 
     def count(self, kind: str | None = None, method: str | None = None) -> int:
         """Requests the proxy saw so far, optionally of one kind and/or method."""
